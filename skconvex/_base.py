@@ -1,0 +1,541 @@
+"""Shared machinery of the skconvex estimators.
+
+Validation the scikit-learn way, target encoding, building the torch module,
+devices and threads, handing module and strategy to the one training loop,
+fast prediction, and persistence that holds only CPU numpy data.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from contextlib import contextmanager
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d
+from sklearn_compat.utils.validation import validate_data
+
+from . import criteria
+from ._version import __version__
+from .exceptions import InconsistentVersionWarning
+from .nn import build_module
+from .nn.factory import BUILTIN_MODULES
+from .training import train
+
+__all__ = ["NeuralNetMixin", "NeuralClassifierMixin", "NeuralRegressorMixin"]
+
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+_PREDICT_CHUNK = 32768  # rows per forward pass at predict time (memory bound)
+
+
+def resolve_device(device: str, *, fitting: bool = True) -> torch.device:
+    """Map "cpu" / "cuda" / "cuda:N" / "auto" to a torch.device.
+
+    At fit time, asking for CUDA on a machine without it is an error; when a model
+    is loaded or predicts there, it falls back to the CPU with a warning.
+    """
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        if fitting:
+            raise ValueError(
+                f"device={device!r} but CUDA is not available on this machine; "
+                "use device='cpu' or device='auto'."
+            )
+        warnings.warn(
+            f"device={device!r} is not available here; using the CPU.", UserWarning
+        )
+        return torch.device("cpu")
+    return dev
+
+
+@contextmanager
+def torch_thread_limit():
+    """Cap torch's intra-op threads at the limit joblib gives its workers.
+
+    joblib's loky workers export OMP_NUM_THREADS = cores // n_jobs, but torch in a
+    reused worker may already run with more threads; without the cap,
+    ``GridSearchCV(n_jobs=2)`` on two cores runs four busy threads.
+    """
+    limit = os.environ.get("OMP_NUM_THREADS")
+    current = torch.get_num_threads()
+    try:
+        limit = int(limit) if limit else None
+    except ValueError:
+        limit = None
+    if limit is None or limit <= 0 or limit >= current:
+        yield
+        return
+    torch.set_num_threads(limit)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(current)
+
+
+def _to_tensor(a: np.ndarray, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    # from_numpy shares memory; read-only inputs (memmaps) must be copied first or
+    # torch warns that it cannot guarantee immutability.
+    if not a.flags.writeable:
+        a = np.array(a)
+    return torch.from_numpy(np.ascontiguousarray(a)).to(device=device, dtype=dtype)
+
+
+class NeuralNetMixin:
+    """Fit/predict machinery shared by the estimators; subclasses declare parameters.
+
+    A subclass (with a ``*Mixin`` for the task) provides ``_make_strategy(resume)``
+    and, through the task mixin, ``_encode_targets``, ``_per_sample_loss`` and
+    ``_default_output_activation``.
+    """
+
+    _common_constraints: dict = {
+        "module": [StrOptions(set(BUILTIN_MODULES)), callable],
+        "module_params": [dict, None],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions({"relu", "tanh", "logistic", "lecun_tanh", "identity"})],
+        "output_activation": [
+            StrOptions({"auto", "relu", "tanh", "logistic", "lecun_tanh", "identity"})
+        ],
+        "init": [StrOptions({"auto", "paper", "glorot", "torch"})],
+        "image_shape": ["array-like", None],
+        "solver": [StrOptions({"sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "step"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "lr_step_epochs": [Interval(Integral, 1, None, closed="left")],
+        "lr_step_factor": [Interval(Real, 0, 1, closed="right")],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "device": [str],
+        "dtype": [StrOptions(set(_DTYPES))],
+    }
+
+    # ------------------------------------------------------------------ params
+    def get_params(self, deep: bool = True) -> dict:
+        """Parameters of this estimator; with ``deep``, also ``module__<name>`` entries."""
+        params = super().get_params(deep=deep)
+        if deep and isinstance(self.module_params, dict):
+            params.update({f"module__{k}": v for k, v in self.module_params.items()})
+        return params
+
+    def set_params(self, **params):
+        """Set parameters; ``module__<name>=v`` sets ``module_params[name] = v``.
+
+        This is what lets ``GridSearchCV`` tune arguments of a user's own module.
+        """
+        nested = {k[len("module__") :]: params.pop(k) for k in list(params) if k.startswith("module__")}
+        if nested:
+            self.module_params = {**(self.module_params or {}), **nested}
+        return super().set_params(**params)
+
+    # ------------------------------------------------------------------ module
+    def _module_arguments(self, n_features: int, n_outputs: int) -> dict:
+        """Everything build_module needs; kept so a pickle can rebuild the module."""
+        output_activation = (
+            self._default_output_activation()
+            if self.output_activation == "auto"
+            else self.output_activation
+        )
+        params: dict = {}
+        if self.module == "mlp":
+            params = dict(
+                hidden_layer_sizes=tuple(np.atleast_1d(self.hidden_layer_sizes).tolist()),
+                activation=self.activation,
+                output_activation=output_activation,
+                init=self.init,
+            )
+        elif isinstance(self.module, str):  # the LeNets
+            params = dict(
+                image_shape=self._image_shape(n_features),
+                activation=self.activation,
+                output_activation=output_activation,
+                init=self.init,
+            )
+        params.update(self.module_params or {})
+        return dict(module=self.module, n_features=n_features, n_outputs=n_outputs, params=params)
+
+    def _image_shape(self, n_features: int) -> tuple[int, int, int]:
+        if self.image_shape is not None:
+            return tuple(int(s) for s in self.image_shape)
+        side = int(round(np.sqrt(n_features)))
+        if side * side != n_features:
+            raise ValueError(
+                f"module={self.module!r} needs images; {n_features} features are not a "
+                "square single-channel image: set image_shape=(channels, height, width)."
+            )
+        return (1, side, side)
+
+    @staticmethod
+    def _build(args: dict, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:
+        module = build_module(args["module"], args["n_features"], args["n_outputs"], **args["params"])
+        return module.to(device=device, dtype=dtype)
+
+    def _make_optimizer_factory(self):
+        solver, lr = self.solver, self.learning_rate_init
+        if solver == "sgd":
+            momentum, nesterov = self.momentum, self.nesterovs_momentum and self.momentum > 0
+            return lambda groups: torch.optim.SGD(groups, lr=lr, momentum=momentum, nesterov=nesterov)
+        betas, eps = (self.beta_1, self.beta_2), self.epsilon
+        return lambda groups: torch.optim.Adam(groups, lr=lr, betas=betas, eps=eps)
+
+    # --------------------------------------------------------------------- fit
+    def _fit(self, X, y, sample_weight=None):
+        reset = not (self.warm_start and hasattr(self, "module_"))
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=reset,
+            dtype=[np.float64, np.float32],
+            multi_output=not self._is_classifier_task,
+            y_numeric=not self._is_classifier_task,
+        )
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+            if not np.any(sample_weight > 0):
+                raise ValueError("sample_weight must have at least one positive entry.")
+            if np.all(sample_weight == sample_weight[0]):
+                sample_weight = None  # uniform weights: exactly the unweighted fit
+        Y, self.n_outputs_ = self._encode_targets(y, sample_weight, reset=reset)
+
+        device = resolve_device(self.device)
+        dtype = _DTYPES[self.dtype]
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+
+        X_val = y_val = None
+        if self.early_stopping:
+            stratify = y if self._is_classifier_task else None
+            split = train_test_split(
+                X, Y, y, *([] if sample_weight is None else [sample_weight]),
+                test_size=self.validation_fraction, random_state=rng, stratify=stratify,
+            )
+            X, X_val, Y, Y_val, y, y_val = split[:6]
+            if sample_weight is not None:
+                sample_weight = split[6]
+            if X_val.shape[0] < 2:
+                raise ValueError(
+                    "The validation set is too small: increase validation_fraction or "
+                    "the number of samples (early_stopping=True)."
+                )
+
+        n_samples = X.shape[0]
+        batch_size = min(200, n_samples) if self.batch_size == "auto" else self.batch_size
+
+        devices = [device] if device.type == "cuda" else []
+        with torch_thread_limit(), torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            if reset:
+                self._module_args_ = self._module_arguments(X.shape[1], self.n_outputs_)
+                self.module_ = self._build(self._module_args_, device, dtype)
+                resume = None
+            else:
+                self.module_.to(device=device, dtype=dtype)
+                resume = (self.lambda_, self.stage_)
+            Xt = _to_tensor(X, dtype, device)
+            Yt = self._target_tensor(Y, dtype, device)
+            swt = None if sample_weight is None else _to_tensor(sample_weight, torch.float64, device)
+            score_fn = None
+            if X_val is not None:
+                score_fn = self._validation_scorer(
+                    _to_tensor(X_val, dtype, device), self._target_tensor(Y_val, dtype, device)
+                )
+            strategy = self._make_strategy(resume)
+            generator = torch.Generator().manual_seed(seed)
+            decay = [p for n, p in self.module_.named_parameters() if not n.endswith("bias")]
+            history = train(
+                self.module_,
+                self._per_sample_loss(),
+                strategy,
+                Xt,
+                Yt,
+                self._make_optimizer_factory(),
+                sample_weight=swt,
+                max_iter=self.max_iter,
+                batch_size=batch_size,
+                shuffle=self.shuffle,
+                generator=generator,
+                validation_score=score_fn,
+                early_stopping=self.early_stopping,
+                n_iter_no_change=self.n_iter_no_change,
+                tol=self.tol,
+                lr_step_epochs=self.lr_step_epochs if self.learning_rate == "step" else None,
+                lr_step_factor=self.lr_step_factor,
+                verbose=self.verbose,
+                weight_decay_params=decay,
+                weight_decay=self.alpha,
+            )
+        self._record_history(history, strategy, reset)
+        self._warn_on_stop(history)
+        return self
+
+    def _record_history(self, history, strategy, reset: bool) -> None:
+        def extend(name, values):
+            old = [] if reset or not hasattr(self, name) or getattr(self, name) is None else list(getattr(self, name))
+            setattr(self, name, old + list(values))
+
+        extend("loss_curve_", history.loss)
+        extend("training_error_curve_", history.mean_error)
+        extend("lambda_curve_", history.lam)
+        extend("stage_curve_", history.stage)
+        if self.early_stopping:
+            extend("validation_scores_", history.validation_scores)
+            self.best_validation_score_ = max(self.validation_scores_) if self.validation_scores_ else None
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+        self.best_loss_ = min(self.training_error_curve_) if self.training_error_curve_ else None
+        self.n_iter_ = history.n_iter if reset else getattr(self, "n_iter_", 0) + history.n_iter
+        self.lambda_ = strategy.lam
+        self.stage_ = strategy.stage
+        self.stop_reason_ = history.stop_reason
+
+    def _warn_on_stop(self, history) -> None:
+        reason = history.stop_reason
+        if reason == "diverged":
+            warnings.warn(
+                "Training diverged (non-finite loss or weights) at epoch "
+                f"{history.n_iter}; stopped and restored the best weights (epoch "
+                f"{history.best_epoch + 1}). Lower learning_rate_init or lambda_init.",
+                ConvergenceWarning,
+            )
+        elif reason == "interrupted":
+            warnings.warn(
+                f"Training interrupted after {history.n_iter} epochs; the best weights "
+                f"(epoch {history.best_epoch + 1}) were kept and the estimator is usable.",
+                UserWarning,
+            )
+        elif reason == "max_iter" and not self.early_stopping:
+            warnings.warn(
+                f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached "
+                "and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+            )
+
+    # ----------------------------------------------------------------- predict
+    def _forward(self, X) -> np.ndarray:
+        """Network outputs for X as a float numpy array (one pass per chunk, no DataLoader)."""
+        check_is_fitted(self, "module_")
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        module = self.module_
+        param = next(module.parameters(), None)
+        device = param.device if param is not None else torch.device("cpu")
+        dtype = param.dtype if param is not None else torch.float32
+        with torch_thread_limit(), torch.inference_mode():
+            outs = [
+                module(_to_tensor(X[i : i + _PREDICT_CHUNK], dtype, device))
+                for i in range(0, X.shape[0], _PREDICT_CHUNK)
+            ]
+        out = outs[0] if len(outs) == 1 else torch.cat(outs)
+        return out.to(torch.float64).cpu().numpy()
+
+    # -------------------------------------------------------------- persistence
+    def __getstate__(self):
+        state = super().__getstate__()
+        if "module_" in state:
+            # CPU numpy arrays only: loads without CUDA, and skops can check it.
+            state = dict(state)
+            module = state.pop("module_")
+            state["_module_state_"] = {
+                k: v.detach().cpu().numpy() for k, v in module.state_dict().items()
+            }
+            param = next(module.parameters(), None)
+            state["_module_dtype_"] = str(param.dtype).replace("torch.", "") if param is not None else "float32"
+        state["_skconvex_version"] = __version__
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        version = state.pop("_skconvex_version", None)
+        if version != __version__:
+            warnings.warn(
+                InconsistentVersionWarning(type(self).__name__, version, __version__)
+            )
+        module_state = state.pop("_module_state_", None)
+        module_dtype = state.pop("_module_dtype_", "float32")
+        super().__setstate__(state)
+        if module_state is not None:
+            device = resolve_device(self.device, fitting=False)
+            module = self._build(self._module_args_, torch.device("cpu"), _DTYPES[module_dtype])
+            module.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in module_state.items()})
+            self.module_ = module.to(device).eval()
+
+
+class NeuralClassifierMixin:
+    """Target encoding and decoding for classifiers (``classes_`` of any label type)."""
+
+    _is_classifier_task = True
+
+    def _default_output_activation(self) -> str:
+        # The paper: scaled tanh outputs against ±1 codes; logits for cross-entropy.
+        return "lecun_tanh" if self.criterion == "sse" else "identity"
+
+    def _encode_targets(self, y, sample_weight, reset):
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if reset:
+            encoder = LabelEncoder().fit(y)
+            self.classes_ = encoder.classes_
+        elif not np.isin(np.unique(y), self.classes_).all():
+            raise ValueError(
+                "warm_start cannot add classes: y has labels not in classes_ "
+                f"{self.classes_.tolist()}."
+            )
+        if len(self.classes_) < 2:
+            raise ValueError(
+                "Classifier can't train when only one class is present: "
+                f"y contains only {self.classes_[0]!r}."
+            )
+        idx = np.searchsorted(self.classes_, y)
+        return idx, len(self.classes_)
+
+    def _target_tensor(self, idx, dtype, device):
+        if self.criterion == "sse":
+            codes = -np.ones((len(idx), len(self.classes_)))
+            codes[np.arange(len(idx)), idx] = 1.0
+            return _to_tensor(codes, dtype, device)
+        return torch.as_tensor(idx, dtype=torch.long, device=device)
+
+    def _per_sample_loss(self):
+        return {
+            "sse": criteria.squared_errors,
+            "cross_entropy": criteria.cross_entropy_errors,
+            "true_class_squared": criteria.true_class_squared_errors,
+        }[self.criterion]
+
+    def _validation_scorer(self, X_val, Y_val):
+        target = Y_val.argmax(dim=1) if Y_val.dim() == 2 else Y_val
+
+        def accuracy(module):
+            with torch.no_grad():
+                return float((module(X_val).argmax(dim=1) == target).double().mean())
+
+        return accuracy
+
+    def _proba_from_outputs(self, out: np.ndarray) -> np.ndarray:
+        if self.criterion == "sse":
+            # Outputs estimate the ±1 codes, E[y_j | x] = 2 P(j | x) − 1, so
+            # P ≈ (o + 1)/2; negative parts are cut and rows renormalized. Rows with
+            # every output ≤ −1 fall back to a softmax so argmax stays consistent.
+            q = np.maximum((out + 1.0) / 2.0, 0.0)
+            total = q.sum(axis=1, keepdims=True)
+            soft = np.exp(out - out.max(axis=1, keepdims=True))
+            soft /= soft.sum(axis=1, keepdims=True)
+            return np.where(total > 0, q / np.where(total > 0, total, 1.0), soft)
+        out = out - out.max(axis=1, keepdims=True)
+        p = np.exp(out)
+        return p / p.sum(axis=1, keepdims=True)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, columns in the order of ``classes_``.
+
+        With ``criterion="sse"`` they are read off the ±1 output codes (see the user
+        guide); with the cross-entropy criteria they are the softmax of the outputs.
+        """
+        return self._proba_from_outputs(self._forward(X))
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Logarithm of :meth:`predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def decision_function(self, X) -> np.ndarray:
+        """Network outputs; for two classes the score of ``classes_[1]`` (shape (n,)).
+
+        For ``criterion="sse"`` the binary score is ``p₁ − p₀`` of :meth:`predict_proba`
+        (so that it ranks samples as the probabilities do), otherwise the logit
+        difference.
+        """
+        out = self._forward(X)
+        if out.shape[1] != 2:
+            return out
+        if self.criterion == "sse":
+            p = self._proba_from_outputs(out)
+            return p[:, 1] - p[:, 0]
+        return out[:, 1] - out[:, 0]
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted labels (values of ``classes_``)."""
+        proba = self._proba_from_outputs(self._forward(X))
+        return self.classes_[np.argmax(proba, axis=1)]
+
+
+class NeuralRegressorMixin:
+    """Targets scaled to [−1, 1] per output (as in the paper) and scaled back."""
+
+    _is_classifier_task = False
+
+    def _default_output_activation(self) -> str:
+        return "identity"
+
+    def _encode_targets(self, y, sample_weight, reset):
+        y = np.asarray(y, dtype=np.float64)
+        self._y_was_1d = y.ndim == 1 if reset else self._y_was_1d
+        Y = y.reshape(len(y), -1)
+        if reset:
+            # Range over samples that carry weight, so zero weights act as removal.
+            ref = Y if sample_weight is None else Y[sample_weight > 0]
+            low, high = ref.min(axis=0), ref.max(axis=0)
+            half = (high - low) / 2.0
+            self._y_center = low + half
+            self._y_half_range = np.where(half > 0, half, 1.0)
+        elif Y.shape[1] != len(self._y_center):
+            raise ValueError(
+                f"y has {Y.shape[1]} outputs but the model was fitted with {len(self._y_center)}."
+            )
+        return (Y - self._y_center) / self._y_half_range, Y.shape[1]
+
+    def _target_tensor(self, Y, dtype, device):
+        return _to_tensor(Y, dtype, device)
+
+    def _per_sample_loss(self):
+        return criteria.squared_errors
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.regressor_tags.poor_score = False
+        return tags
+
+    def _validation_scorer(self, X_val, Y_val):
+        # R² is invariant to the per-output affine scaling of the targets.
+        def r2(module):
+            with torch.no_grad():
+                pred = module(X_val).reshape(Y_val.shape).double()
+                target = Y_val.double()
+                ss_res = ((target - pred) ** 2).sum(dim=0)
+                ss_tot = ((target - target.mean(dim=0)) ** 2).sum(dim=0)
+                scores = torch.where(ss_tot > 0, 1 - ss_res / ss_tot, torch.zeros_like(ss_res))
+                return float(scores.mean())
+
+        return r2
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted targets, in the units of ``y`` (1-d for a 1-d ``y``)."""
+        out = self._forward(X).reshape(-1, len(self._y_center))
+        pred = out * self._y_half_range + self._y_center
+        return pred.ravel() if self._y_was_1d else pred

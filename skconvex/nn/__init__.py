@@ -1,0 +1,22 @@
+"""Torch modules trained by the skconvex estimators.
+
+Nothing here imports scikit-learn: the modules are plain
+:class:`torch.nn.Module` objects, selected by name through
+:func:`build_module`.
+"""
+
+from .activations import ACTIVATIONS, LeCunTanh, make_activation
+from .factory import BUILTIN_MODULES, build_module
+from .lenet import LeNet5, LeNetVariant
+from .mlp import MLP
+
+__all__ = [
+    "ACTIVATIONS",
+    "BUILTIN_MODULES",
+    "LeCunTanh",
+    "LeNet5",
+    "LeNetVariant",
+    "MLP",
+    "build_module",
+    "make_activation",
+]

@@ -1,0 +1,312 @@
+"""The one minibatch training loop of skconvex.
+
+Every estimator trains through :func:`train`; what differs between methods lives in a
+:class:`~skconvex.training.strategies.Strategy`. The loop owns epochs, shuffling,
+batching, the optimizer step, the error cache, validation, early stopping, the
+progress bar, the history, the NaN/inf guard and Ctrl-C.
+
+The error cache holds the latest per-sample error ``e_k`` of every training sample
+(float64). Each step overwrites the entries of its batch, so at the end of an epoch
+the cache holds every sample's error as seen during that epoch: the epoch criterion
+(NRAE of the cache, or its mean) costs no extra forward pass, and the "global"
+normalizer of NRAE reads it at every step.
+
+Nothing here imports scikit-learn: the loop reports *why* it stopped and the
+estimator turns that into scikit-learn's warnings.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor, nn
+
+from .strategies import Strategy
+
+__all__ = ["History", "train", "snapshot", "restore"]
+
+PerSampleLoss = Callable[[Tensor, Tensor], Tensor]
+
+
+@dataclass
+class History:
+    """What :func:`train` records, one entry per epoch.
+
+    ``loss`` is the criterion the strategy minimized in that epoch, evaluated on the
+    error cache (NRAE at the epoch's λ, the ANRAT objective, or the mean error);
+    ``mean_error`` is the plain mean per-sample error (λ-free), used to pick the best
+    weights when there is no validation set.
+    """
+
+    loss: list[float] = field(default_factory=list)
+    mean_error: list[float] = field(default_factory=list)
+    lam: list[float | None] = field(default_factory=list)
+    stage: list[str] = field(default_factory=list)
+    validation_scores: list[float] = field(default_factory=list)
+    best_score: float = -math.inf
+    best_epoch: int = -1
+    stop_reason: str = "max_iter"
+
+    @property
+    def n_iter(self) -> int:
+        return len(self.loss)
+
+
+def snapshot(module: nn.Module) -> dict[str, Tensor]:
+    """A detached copy of the module's state (parameters and buffers)."""
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def restore(module: nn.Module, state: dict[str, Tensor]) -> None:
+    with torch.no_grad():
+        module.load_state_dict(state)
+
+
+def _all_finite(module: nn.Module) -> bool:
+    return all(bool(torch.isfinite(p).all()) for p in module.parameters())
+
+
+def _normalize_gradients(params: list[Tensor]) -> None:
+    """Scale the gradient to unit Euclidean norm: GDC stage 2's step rule."""
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return
+    norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+    scale = torch.where(norm > 0, 1.0 / norm, torch.zeros_like(norm))
+    for g in grads:
+        g.mul_(scale)
+
+
+@torch.no_grad()
+def per_sample_errors(
+    module: nn.Module, per_sample_loss: PerSampleLoss, X: Tensor, Y: Tensor, chunk: int = 8192
+) -> Tensor:
+    """Per-sample errors of the whole set, by chunks, in evaluation mode."""
+    was_training = module.training
+    module.eval()
+    out = torch.cat(
+        [per_sample_loss(module(X[i : i + chunk]), Y[i : i + chunk]) for i in range(0, len(X), chunk)]
+    )
+    module.train(was_training)
+    return out
+
+
+def train(
+    module: nn.Module,
+    per_sample_loss: PerSampleLoss,
+    strategy: Strategy,
+    X: Tensor,
+    Y: Tensor,
+    optimizer_factory: Callable[[list[dict]], torch.optim.Optimizer],
+    *,
+    sample_weight: Tensor | None = None,
+    max_iter: int = 200,
+    batch_size: int = 200,
+    shuffle: bool = True,
+    generator: torch.Generator | None = None,
+    validation_score: Callable[[nn.Module], float] | None = None,
+    early_stopping: bool = False,
+    n_iter_no_change: int = 10,
+    tol: float = 1e-4,
+    lr_step_epochs: int | None = None,
+    lr_step_factor: float = 0.5,
+    verbose: int = 0,
+    weight_decay_params: list[Tensor] | None = None,
+    weight_decay: float = 0.0,
+) -> History:
+    """Train ``module`` in place and return its :class:`History`.
+
+    Parameters
+    ----------
+    module : nn.Module
+        The network; trained in place, left in evaluation mode.
+    per_sample_loss : callable ``(output, target) -> Tensor (n,)``
+        Per-sample errors ``e_k`` in float64 (see :mod:`skconvex.criteria`).
+    strategy : Strategy
+        What to minimize at each step and how λ moves.
+    X, Y : Tensor
+        Training inputs and encoded targets, already on the module's device.
+    optimizer_factory : callable
+        Builds the optimizer from parameter groups.
+    sample_weight : Tensor, optional
+        Per-sample weights normalized to mean 1.
+    max_iter : int
+        Maximum number of epochs.
+    batch_size : int
+        Minibatch size; 1 is the paper's pairwise mode.
+    generator : torch.Generator, optional
+        Source of the shuffling order (reproducibility).
+    validation_score : callable, optional
+        ``module -> float``, higher is better; evaluated after every epoch.
+    early_stopping : bool
+        Stop when the validation score has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs, and restore the best weights.
+    n_iter_no_change, tol :
+        Without early stopping, stop when the strategy is in its final stage and the
+        training loss has not improved by ``tol`` for ``n_iter_no_change`` epochs.
+    lr_step_epochs, lr_step_factor :
+        Multiply the learning rate by ``lr_step_factor`` every ``lr_step_epochs``
+        epochs of the final stage (the paper halves it every 10 epochs of SSE).
+    weight_decay_params, weight_decay :
+        L2 penalty applied to these parameters only (the weights, not biases or λ).
+
+    Returns
+    -------
+    History
+        ``stop_reason`` is one of "max_iter", "converged", "early_stopping",
+        "diverged" (non-finite loss or weights: best weights restored) or
+        "interrupted" (KeyboardInterrupt: best weights restored).
+    """
+    n_samples = X.shape[0]
+    device = X.device
+    history = History()
+    errors = per_sample_errors(module, per_sample_loss, X, Y)
+    strategy.start(errors, sample_weight)
+
+    decay_ids = {id(p) for p in (weight_decay_params or [])}
+    params = list(module.parameters())
+    groups = [
+        {"params": [p for p in params if id(p) in decay_ids], "weight_decay": weight_decay},
+        {"params": [p for p in params if id(p) not in decay_ids], "weight_decay": 0.0},
+    ]
+    extra = strategy.extra_parameters()
+    if extra:
+        groups.append({"params": extra, "weight_decay": 0.0})
+    groups = [g for g in groups if g["params"]]
+    optimizer = optimizer_factory(groups)
+    base_lrs = [g["lr"] for g in optimizer.param_groups]
+    step_params = params  # gradient normalization is over the network's weights
+
+    best_state = snapshot(module)
+    best_score = -math.inf
+    no_improvement = 0
+    best_stop_value = math.inf
+    final_epochs = 0
+    batch_size = max(1, min(batch_size, n_samples))
+    progress = None
+    if verbose:
+        from tqdm.auto import tqdm
+
+        progress = tqdm(total=max_iter, desc="epochs", unit="epoch", leave=True)
+
+    module.train()
+    try:
+        for epoch in range(max_iter):
+            if lr_step_epochs and strategy.final:
+                factor = lr_step_factor ** (final_epochs // lr_step_epochs)
+                for g, lr in zip(optimizer.param_groups, base_lrs):
+                    g["lr"] = lr * factor
+            order = (
+                torch.randperm(n_samples, generator=generator).to(device)
+                if shuffle
+                else torch.arange(n_samples, device=device)
+            )
+            normalize = strategy.normalize_gradient
+            for start in range(0, n_samples, batch_size):
+                idx = order[start : start + batch_size]
+                xb, yb = X[idx], Y[idx]
+                swb = None if sample_weight is None else sample_weight[idx]
+                if strategy.log_cutoff is not None:
+                    xb, yb, swb, idx = _fast_gradient_subset(
+                        module, per_sample_loss, strategy, xb, yb, swb, idx, errors
+                    )
+                e = per_sample_loss(module(xb), yb)
+                errors[idx] = e.detach()
+                loss = strategy.batch_loss(e, idx, swb)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if normalize:
+                    _normalize_gradients(step_params)
+                optimizer.step()
+
+            epoch_loss = strategy.epoch_loss(errors, sample_weight)
+            mean_error = float(
+                errors.mean()
+                if sample_weight is None
+                else (errors * sample_weight).sum() / sample_weight.sum()
+            )
+            history.loss.append(epoch_loss)
+            history.mean_error.append(mean_error)
+            history.lam.append(strategy.lam)
+            history.stage.append(strategy.stage)
+            if not (math.isfinite(epoch_loss) and _all_finite(module)):
+                history.stop_reason = "diverged"
+                break
+
+            if validation_score is not None:
+                module.eval()
+                score = float(validation_score(module))
+                module.train()
+                history.validation_scores.append(score)
+            else:
+                score = -mean_error
+            if score > best_score:
+                best_score = score
+                best_state = snapshot(module)
+                history.best_epoch = epoch
+
+            was_final = strategy.final
+            strategy.end_epoch(epoch_loss, errors)
+            if was_final:
+                final_epochs += 1
+
+            if progress is not None:
+                progress.update(1)
+                progress.set_postfix(
+                    loss=f"{epoch_loss:.4g}", lam=f"{strategy.lam or 0:.3g}", stage=history.stage[-1]
+                )
+
+            # Convergence, scikit-learn's MLP semantics, tested only once the strategy
+            # allows it (GDC stage 1 answers stagnancy by lowering λ, not by stopping).
+            if early_stopping and validation_score is not None:
+                if not strategy.early_stopping_allowed:
+                    continue
+                value = -score
+            elif was_final and strategy.final:
+                value = history.loss[-1]
+            else:
+                no_improvement, best_stop_value = 0, math.inf
+                continue
+            if value > best_stop_value - tol:
+                no_improvement += 1
+            else:
+                no_improvement = 0
+            best_stop_value = min(best_stop_value, value)
+            if no_improvement > n_iter_no_change:
+                history.stop_reason = "early_stopping" if early_stopping else "converged"
+                break
+    except KeyboardInterrupt:
+        history.stop_reason = "interrupted"
+    finally:
+        if progress is not None:
+            progress.close()
+
+    history.best_score = best_score
+    if history.stop_reason in ("diverged", "interrupted") or (
+        early_stopping and validation_score is not None
+    ):
+        restore(module, best_state)
+    module.eval()
+    return history
+
+
+def _fast_gradient_subset(module, per_sample_loss, strategy, xb, yb, swb, idx, errors):
+    """Algorithm 1's fast gradient: backpropagate only samples that carry weight.
+
+    A forward pass without autograd finds the samples whose NRAE weight
+    exp(λ(e_k − e_M)) is below the strategy's cut-off; only the rest go through the
+    forward/backward pass that follows. The cache gets every sample's error.
+    """
+    with torch.no_grad():
+        e_all = per_sample_loss(module(xb), yb)
+    errors[idx] = e_all
+    weighted = e_all if swb is None else e_all.masked_fill(swb <= 0, -math.inf)
+    keep = strategy.lam * (e_all - weighted.max()) >= strategy.log_cutoff
+    if swb is not None:
+        keep &= swb > 0
+    if bool(keep.all()):
+        return xb, yb, swb, idx
+    return xb[keep], yb[keep], None if swb is None else swb[keep], idx[keep]

@@ -1,0 +1,407 @@
+"""Strategies: what the one training loop minimizes at each step, and how λ moves.
+
+A strategy never iterates over data. The loop (:mod:`skconvex.training.loop`) asks it
+
+* ``start(errors, sample_weight)`` once, with the per-sample errors of the initial
+  network on the whole training set (this is where ``lambda_init="auto"`` is resolved),
+* ``batch_loss(errors_b, idx, sample_weight_b)`` at every step: a scalar whose gradient
+  is the step direction,
+* ``epoch_loss(errors, sample_weight)``: the criterion on the training set, from the
+  error cache the loop keeps (the latest ``e_k`` of every sample),
+* ``end_epoch(loss, errors)``: update λ and the stage.
+
+and reads ``stage``, ``lam``, ``normalize_gradient`` (stage 2 of GDC),
+``final`` (the loss may now be tested for convergence) and ``early_stopping_allowed``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+from torch.nn import functional as F
+
+from ..criteria import (
+    anrat_objective,
+    fast_gradient_log_cutoff,
+    lambda_critical,
+    nrae,
+)
+
+__all__ = [
+    "Strategy",
+    "MeanLoss",
+    "ConstantNRAE",
+    "GradualDeconvexification",
+    "AdaptiveLambda",
+    "auto_lambda",
+    "AUTO_LAMBDA_SPREAD",
+    "NORMALIZERS",
+]
+
+NORMALIZERS = ("batch", "global")
+
+#: ``lambda_init="auto"`` picks λ₀ so that λ₀·(e_M − median e_k) equals this constant
+#: on the initial network. What drives NRAE is λ times the spread of the errors: with
+#: this product at 1 the worst sample weighs e ≈ 2.7 times the median one.
+AUTO_LAMBDA_SPREAD = 1.0
+
+#: ``lambda_min="auto"`` is this fraction of λ₀.
+AUTO_LAMBDA_MIN_RATIO = 1e-2
+
+
+def _weighted_median(values: Tensor, weights: Tensor) -> Tensor:
+    """Lower weighted median: the median of the values repeated ``weights`` times."""
+    order = torch.argsort(values)
+    cum = torch.cumsum(weights[order], dim=0)
+    pos = torch.searchsorted(cum, 0.5 * cum[-1])
+    return values[order][pos.clamp(max=len(values) - 1)]
+
+
+def auto_lambda(
+    errors: Tensor, sample_weight: Tensor | None = None, spread: float = AUTO_LAMBDA_SPREAD
+) -> float:
+    """λ₀ with ``λ₀ · (e_M − median e_k) = spread`` on the given errors.
+
+    With sample weights the median is weighted and e_M is taken over samples of
+    positive weight, so integer weights act as repetitions. Falls back to
+    ``spread / mean e_k`` when all errors are equal and to ``spread`` when they are
+    all zero.
+
+    Examples
+    --------
+    >>> import torch
+    >>> auto_lambda(torch.tensor([0.5, 1.0, 3.0]))
+    0.5
+    """
+    e = errors.detach().to(torch.float64)
+    if sample_weight is None:
+        median, e_max, mean = e.median(), e.max(), e.mean()
+    else:
+        w = sample_weight.detach().to(torch.float64)
+        e, w = e[w > 0], w[w > 0]
+        median, e_max, mean = _weighted_median(e, w), e.max(), (e * w).sum() / w.sum()
+    gap = float(e_max - median)
+    if gap > 0:
+        return spread / gap
+    return spread / float(mean) if mean > 0 else spread
+
+
+def _weighted_mean(errors: Tensor, sample_weight: Tensor | None) -> Tensor:
+    if sample_weight is None:
+        return errors.mean()
+    return (errors * sample_weight).sum() / sample_weight.sum()
+
+
+class Strategy:
+    """Base strategy: plain mean of the per-sample errors (SSE/K or mean cross-entropy)."""
+
+    stage = "mean"
+    normalize_gradient = False
+    final = True
+    early_stopping_allowed = True
+    log_cutoff: float | None = None
+
+    @property
+    def lam(self) -> float | None:
+        return None
+
+    def start(self, errors: Tensor, sample_weight: Tensor | None) -> None:
+        """Called once with the initial per-sample errors of the whole training set.
+
+        ``sample_weight`` are the user's raw weights (float64). K in λ_c is their sum
+        (J_λ = Σ s_k e^{λ e_k}), and the minibatch mean is rescaled by their mean, so
+        integer weights act exactly as repeated samples.
+        """
+        self.n_samples = errors.shape[0]
+        if sample_weight is None:
+            self.n_effective = float(self.n_samples)
+            self.weight_scale = 1.0
+        else:
+            self.n_effective = float(sample_weight.sum())
+            self.weight_scale = self.n_samples / self.n_effective
+
+    def extra_parameters(self) -> list[Tensor]:
+        """Learnable parameters of the criterion (ANRAT's λ), kept out of weight decay."""
+        return []
+
+    def batch_loss(self, errors: Tensor, idx: Tensor, sample_weight: Tensor | None) -> Tensor:
+        # mean(s_k e_k) / mean_all(s) over a minibatch is unbiased for the weighted mean.
+        if sample_weight is None:
+            return errors.mean()
+        return (errors * sample_weight).mean() * self.weight_scale
+
+    def epoch_loss(self, errors: Tensor, sample_weight: Tensor | None) -> float:
+        return float(_weighted_mean(errors, sample_weight))
+
+    def end_epoch(self, loss: float, errors: Tensor) -> None:
+        pass
+
+
+class MeanLoss(Strategy):
+    """``schedule="none"``: plain SSE (or cross-entropy), the baseline."""
+
+
+class _NRAEMixin:
+    """Shared NRAE step: batch or global normalizer (see module docstring of the loop)."""
+
+    normalizer = "batch"
+    cache: Tensor | None = None  # the loop's error cache, set by start()
+    cache_weight: Tensor | None = None
+
+    def _nrae_batch_loss(
+        self,
+        errors: Tensor,
+        idx: Tensor,
+        sample_weight: Tensor | None,
+        lam: float | Tensor,
+    ) -> Tensor:
+        if self.normalizer == "batch":
+            return nrae(errors, lam, sample_weight, log_cutoff=self.log_cutoff)
+        # Global normalizer: step with weights K·exp(λ e_k − logsumexp(λ e_cache)),
+        # an unbiased estimate of ∇C_λ over the whole training set (the cache holds
+        # the latest e_j of all K samples; the loop has already written this batch).
+        lam_d = lam.detach() if isinstance(lam, Tensor) else lam
+        # Shift by the cache's maximum before multiplying by λ (precision at λ ≫ 1).
+        shift = self.cache.max()
+        logits = lam_d * (self.cache - shift)
+        if self.cache_weight is not None:
+            logits = logits + torch.log(self.cache_weight)
+        log_norm = torch.logsumexp(logits, dim=0)
+        log_w = lam_d * (errors.detach() - shift) - log_norm
+        if sample_weight is not None:
+            log_w = log_w + torch.log(sample_weight)
+        weights = torch.exp(log_w) * self.cache.shape[0]
+        return (weights * errors).mean()
+
+    def _nrae_epoch_loss(self, errors: Tensor, sample_weight: Tensor | None, lam: float) -> float:
+        return float(nrae(errors, lam, sample_weight))
+
+
+class ConstantNRAE(_NRAEMixin, Strategy):
+    """``schedule="constant"``: NRAE at a fixed λ.
+
+    Parameters
+    ----------
+    lambda_init : float or "auto"
+        λ; "auto" see :func:`auto_lambda`.
+    normalizer : {"batch", "global"}
+    """
+
+    stage = "nrae"
+
+    def __init__(self, lambda_init: float | str = 1.0, normalizer: str = "batch"):
+        self.lambda_init = lambda_init
+        self.normalizer = normalizer
+        self._lam = None
+
+    @property
+    def lam(self) -> float:
+        return self._lam
+
+    def start(self, errors: Tensor, sample_weight: Tensor | None) -> None:
+        super().start(errors, sample_weight)
+        self.cache, self.cache_weight = errors, sample_weight
+        if self._lam is None:
+            self._lam = (
+                auto_lambda(errors, sample_weight)
+                if self.lambda_init == "auto"
+                else float(self.lambda_init)
+            )
+            self.lambda_start = self._lam
+
+    def batch_loss(self, errors, idx, sample_weight):
+        return self._nrae_batch_loss(errors, idx, sample_weight, self._lam)
+
+    def epoch_loss(self, errors, sample_weight):
+        return self._nrae_epoch_loss(errors, sample_weight, self._lam)
+
+
+class GradualDeconvexification(ConstantNRAE):
+    """``schedule="gdc"``: gradual deconvexification of Lo, Gui & Peng (sections III-A, C).
+
+    Stage ``"nrae"`` minimizes C_λ starting at λ₀ = ``lambda_init``. Whenever the
+    epoch criterion has not decreased by a relative ``lambda_tol`` for
+    ``lambda_patience`` epochs (stagnancy), λ ← ``lambda_decay``·λ. With
+    ``switch_to_rae``, as soon as λ < λ_c = (ln F_max − ln K)/e_M the stage becomes
+    ``"rae"``: the RAE J_λ is minimized with the normalized gradient ∇J/‖∇J‖. Since
+    ∇J_λ = λ J_λ ∇C_λ, that is the NRAE direction with a fixed step length, so the
+    same code path is used with ``normalize_gradient=True``. Once λ < ``lambda_min``
+    ("auto": λ₀/100) the stage is ``"mean"``: plain SSE (or cross-entropy) to the end.
+
+    ``normalized_step=False`` keeps the optimizer's own step in stage 2: Adam already
+    divides by a running gradient scale, and with a unit-norm gradient it loses the
+    damping of its ε near a minimum and keeps bouncing at a fixed step length.
+
+    Stagnancy keeps deconvexifying in stage 2 as well, so a run that stalls at the
+    switch λ still reaches plain SSE (the paper keeps λ fixed in stage 2 "until
+    convergence"; ``lambda_decay=1`` gives that).
+    """
+
+    stage = "nrae"
+
+    def __init__(
+        self,
+        lambda_init: float | str = 1e4,
+        lambda_decay: float = 0.9,
+        lambda_tol: float = 1e-3,
+        lambda_patience: int = 10,
+        lambda_min: float | str = "auto",
+        switch_to_rae: bool = True,
+        normalizer: str = "batch",
+        fast_gradient: bool = False,
+        rae_dtype: torch.dtype = torch.float64,
+        net_dtype: torch.dtype = torch.float32,
+        normalized_step: bool = True,
+    ):
+        super().__init__(lambda_init, normalizer)
+        self.normalized_step = normalized_step
+        self.lambda_decay = lambda_decay
+        self.lambda_tol = lambda_tol
+        self.lambda_patience = lambda_patience
+        self.lambda_min = lambda_min
+        self.switch_to_rae = switch_to_rae
+        self.fast_gradient = fast_gradient
+        self.rae_dtype = rae_dtype
+        self.net_dtype = net_dtype
+        self._best = math.inf
+        self._wait = 0
+
+    # Stage-dependent behaviour, read by the loop.
+    @property
+    def normalize_gradient(self) -> bool:
+        return self.normalized_step and self.stage == "rae"
+
+    @property
+    def final(self) -> bool:
+        return self.stage == "mean"
+
+    @property
+    def early_stopping_allowed(self) -> bool:
+        return self.stage != "nrae"
+
+    @property
+    def lam(self) -> float:
+        return 0.0 if self.stage == "mean" else self._lam
+
+    def start(self, errors, sample_weight):
+        super().start(errors, sample_weight)
+        if self.lambda_min == "auto":
+            # Two decades below λ₀: there λ·spread ≈ 0.01 and NRAE ≈ mean + (λ/2)·var
+            # differs from the plain criterion by well under a percent.
+            self.lambda_min = AUTO_LAMBDA_MIN_RATIO * getattr(self, "lambda_start", self._lam)
+        if self.fast_gradient:
+            self.log_cutoff = fast_gradient_log_cutoff(self.n_effective, self.net_dtype)
+        self._advance_stage(errors)
+
+    def _advance_stage(self, errors: Tensor) -> None:
+        if (
+            self.stage == "nrae"
+            and self.switch_to_rae
+            and self._lam < lambda_critical(self._max_error(errors), self.n_effective, self.rae_dtype)
+        ):
+            self.stage = "rae"
+            self.log_cutoff = None  # RAE is evaluated in full once it cannot overflow
+        if self.stage != "mean" and self._lam < self.lambda_min:
+            self.stage = "mean"
+            self.log_cutoff = None
+
+    def _max_error(self, errors: Tensor) -> float:
+        if self.cache_weight is None:
+            return float(errors.max())
+        return float(errors[self.cache_weight > 0].max())
+
+    def batch_loss(self, errors, idx, sample_weight):
+        if self.stage == "mean":
+            return Strategy.batch_loss(self, errors, idx, sample_weight)
+        return self._nrae_batch_loss(errors, idx, sample_weight, self._lam)
+
+    def epoch_loss(self, errors, sample_weight):
+        if self.stage == "mean":
+            return Strategy.epoch_loss(self, errors, sample_weight)
+        return self._nrae_epoch_loss(errors, sample_weight, self._lam)
+
+    def end_epoch(self, loss: float, errors: Tensor) -> None:
+        if self.stage == "mean":
+            return
+        # Stagnancy: no relative decrease of lambda_tol within lambda_patience epochs.
+        if loss < self._best - self.lambda_tol * abs(self._best):
+            self._best = loss
+            self._wait = 0
+        else:
+            self._wait += 1
+        if self._wait >= self.lambda_patience:
+            self._lam *= self.lambda_decay
+            self._best = math.inf
+            self._wait = 0
+        self._advance_stage(errors)
+
+
+class AdaptiveLambda(_NRAEMixin, Strategy):
+    """``schedule="adaptive"``: ANRAT, λ learned with the weights.
+
+    Minimizes ``(1/λ^p) ln((1/m) Σ exp(λ^p L_i)) + a λ^(−q)``. λ = softplus(ρ) keeps it
+    positive; ρ is an extra parameter the loop gives the optimizer without weight
+    decay. Since ∂NRAE/∂λ ≥ 0, descent lowers λ (automatic deconvexification) and the
+    penalty holds it up.
+    """
+
+    stage = "adaptive"
+
+    def __init__(
+        self,
+        lambda_init: float = 8.0,
+        penalty: float = 0.01,
+        penalty_power: float = 1.0,
+        power: float = 1.0,
+        normalizer: str = "batch",
+        dtype: torch.dtype = torch.float32,
+    ):
+        self.lambda_init = float(lambda_init)
+        self.penalty = penalty
+        self.penalty_power = penalty_power
+        self.power = power
+        self.normalizer = normalizer
+        # softplus⁻¹(λ₀) = λ₀ + ln(1 − e^{−λ₀})
+        lam0 = self.lambda_init
+        rho0 = lam0 + math.log(-math.expm1(-lam0))
+        self.rho = torch.nn.Parameter(torch.tensor(rho0, dtype=dtype))
+
+    @property
+    def lam_tensor(self) -> Tensor:
+        return F.softplus(self.rho.to(torch.float64))
+
+    @property
+    def lam(self) -> float:
+        return float(self.lam_tensor.detach())
+
+    def start(self, errors, sample_weight):
+        super().start(errors, sample_weight)
+        self.cache, self.cache_weight = errors, sample_weight
+
+    def extra_parameters(self) -> list[Tensor]:
+        return [self.rho]
+
+    def batch_loss(self, errors, idx, sample_weight):
+        lam = self.lam_tensor
+        if self.normalizer == "batch":
+            return anrat_objective(
+                errors, lam, self.power, self.penalty, self.penalty_power, sample_weight
+            )
+        # Global: weights from the cache for the network; λ's own gradient from the
+        # criterion on the (detached) cache.
+        step = self._nrae_batch_loss(errors, idx, sample_weight, lam**self.power)
+        lam_part = anrat_objective(
+            self.cache, lam, self.power, self.penalty, self.penalty_power, self.cache_weight
+        )
+        return step + lam_part
+
+    def epoch_loss(self, errors, sample_weight):
+        with torch.no_grad():
+            return float(
+                anrat_objective(
+                    errors, self.lam_tensor, self.power, self.penalty, self.penalty_power,
+                    sample_weight,
+                )
+            )
