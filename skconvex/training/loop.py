@@ -176,6 +176,8 @@ def train(
     if extra:
         groups.append({"params": extra, "weight_decay": 0.0})
     groups = [g for g in groups if g["params"]]
+    if weight_decay == 0 and not extra:
+        groups = [{"params": params}]  # one group: one optimizer call per step
     optimizer = optimizer_factory(groups)
     base_lrs = [g["lr"] for g in optimizer.param_groups]
     step_params = params  # gradient normalization is over the network's weights
