@@ -432,7 +432,7 @@ class GDCRegressor(_GDCMixin, NeuralRegressorMixin, NeuralNetMixin, RegressorMix
     >>> rng = np.random.RandomState(0)
     >>> X = rng.uniform(-1, 1, size=(200, 2))
     >>> y = np.sin(3 * X[:, 0]) + X[:, 1] ** 2
-    >>> reg = GDCRegressor(hidden_layer_sizes=(32,), max_iter=300, random_state=0)
+    >>> reg = GDCRegressor(hidden_layer_sizes=(32,), batch_size=20, random_state=0)
     >>> reg.fit(X, y).score(X, y) > 0.9
     True
     """
