@@ -146,12 +146,14 @@ _PARAMETERS_DOC = """
     shuffle : bool, default=True
         Shuffle the samples every epoch.
     tol : float, default=1e-4
-        Convergence tolerance on the training loss (or the validation score with
-        early stopping), in the final stage.
+        Training stops when the training loss (for GDC: the plain mean error, whose
+        scale does not move with λ) or, with early stopping, the validation score has
+        not improved by ``tol`` for ``n_iter_no_change`` epochs. Never during GDC
+        stage 1, where stagnancy lowers λ instead.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data (stratified for classifiers),
         stop when its score has not improved by ``tol`` for ``n_iter_no_change``
-        epochs (not during GDC stage 1), and keep the best weights.
+        epochs (not during GDC stage 1), and restore the best weights.
     validation_fraction : float, default=0.1
     n_iter_no_change : int, default=10
     random_state : int, RandomState instance or None, default=None

@@ -145,8 +145,10 @@ def train(
         Stop when the validation score has not improved by ``tol`` for
         ``n_iter_no_change`` epochs, and restore the best weights.
     n_iter_no_change, tol :
-        Without early stopping, stop when the strategy is in its final stage and the
-        training loss has not improved by ``tol`` for ``n_iter_no_change`` epochs.
+        Without early stopping, stop when the training loss (or, if the strategy says
+        so, the λ-free mean error) has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs; tested only while
+        ``strategy.early_stopping_allowed``.
     lr_step_epochs, lr_step_factor :
         Multiply the learning rate by ``lr_step_factor`` every ``lr_step_epochs``
         epochs of the final stage (the paper halves it every 10 epochs of SSE).
@@ -263,15 +265,16 @@ def train(
 
             # Convergence, scikit-learn's MLP semantics, tested only once the strategy
             # allows it (GDC stage 1 answers stagnancy by lowering λ, not by stopping).
-            if early_stopping and validation_score is not None:
-                if not strategy.early_stopping_allowed:
-                    continue
-                value = -score
-            elif was_final and strategy.final:
-                value = history.loss[-1]
-            else:
+            # GDC is judged on the λ-free mean error, whose scale does not move with λ.
+            if not strategy.early_stopping_allowed:
                 no_improvement, best_stop_value = 0, math.inf
                 continue
+            if early_stopping and validation_score is not None:
+                value = -score
+            elif strategy.converge_on_mean_error:
+                value = mean_error
+            else:
+                value = epoch_loss
             if value > best_stop_value - tol:
                 no_improvement += 1
             else:

@@ -10,8 +10,10 @@ A strategy never iterates over data. The loop (:mod:`skconvex.training.loop`) as
   error cache the loop keeps (the latest ``e_k`` of every sample),
 * ``end_epoch(loss, errors)``: update λ and the stage.
 
-and reads ``stage``, ``lam``, ``normalize_gradient`` (stage 2 of GDC),
-``final`` (the loss may now be tested for convergence) and ``early_stopping_allowed``.
+and reads ``stage``, ``lam``, ``normalize_gradient`` (stage 2 of GDC), ``final``
+(the last stage, whose epochs the learning-rate step decay counts),
+``early_stopping_allowed`` (convergence and early-stopping tests may stop training
+now) and ``converge_on_mean_error`` (test convergence on the λ-free mean error).
 """
 
 from __future__ import annotations
@@ -99,8 +101,9 @@ class Strategy:
 
     stage = "mean"
     normalize_gradient = False
-    final = True
-    early_stopping_allowed = True
+    final = True  # last stage: the learning-rate step decay counts its epochs
+    early_stopping_allowed = True  # convergence and early-stopping tests may stop now
+    converge_on_mean_error = False  # test convergence on the mean error, not the loss
     log_cutoff: float | None = None
 
     @property
@@ -279,7 +282,11 @@ class GradualDeconvexification(ConstantNRAE):
 
     @property
     def early_stopping_allowed(self) -> bool:
+        # Stage 2 runs "until convergence or termination by cross-validation".
         return self.stage != "nrae"
+
+    # λ changes the scale of C_λ; convergence is judged on the plain mean error.
+    converge_on_mean_error = True
 
     @property
     def lam(self) -> float:
