@@ -91,6 +91,24 @@ def _to_tensor(a: np.ndarray, dtype: torch.dtype, device: torch.device) -> torch
     return torch.from_numpy(np.ascontiguousarray(a)).to(device=device, dtype=dtype)
 
 
+def _flatten_images(X):
+    """Images as (n, C, H, W) (or (n, H, W)) become rows of C·H·W features.
+
+    Returns the rows and the image shape (C, H, W), or X unchanged and None.
+    """
+    ndim = getattr(X, "ndim", None)
+    if ndim is None or ndim <= 2:
+        return X, None
+    X = np.asarray(X)
+    shape = X.shape[1:] if ndim == 4 else (1, *X.shape[1:])
+    if ndim > 4:
+        raise ValueError(
+            f"Found array with dim {ndim}; expected rows (n_samples, n_features) or "
+            "images (n_samples, channels, height, width)."
+        )
+    return X.reshape(X.shape[0], -1), tuple(int(s) for s in shape)
+
+
 class NeuralNetMixin:
     """Fit/predict machinery shared by the estimators; subclasses declare parameters.
 
@@ -181,6 +199,8 @@ class NeuralNetMixin:
     def _image_shape(self, n_features: int) -> tuple[int, int, int]:
         if self.image_shape is not None:
             return tuple(int(s) for s in self.image_shape)
+        if getattr(self, "_fit_image_shape", None) is not None:
+            return self._fit_image_shape
         side = int(round(np.sqrt(n_features)))
         if side * side != n_features:
             raise ValueError(
@@ -209,6 +229,9 @@ class NeuralNetMixin:
     # --------------------------------------------------------------------- fit
     def _fit(self, X, y, sample_weight=None):
         reset = not (self.warm_start and hasattr(self, "module_"))
+        X, image_shape = _flatten_images(X)
+        if reset:
+            self._fit_image_shape = image_shape
         X, y = validate_data(
             self,
             X,
@@ -349,6 +372,7 @@ class NeuralNetMixin:
         needs no conversion; anything else, including every error case, goes
         through scikit-learn's validation and its messages.
         """
+        X, _ = _flatten_images(X)
         if (
             type(X) is np.ndarray
             and X.ndim == 2
