@@ -45,7 +45,12 @@ def resolve_device(device: str, *, fitting: bool = True) -> torch.device:
     """
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise ValueError(
+            f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto'; got {device!r}."
+        ) from None
     if dev.type == "cuda" and not torch.cuda.is_available():
         if fitting:
             raise ValueError(
@@ -242,7 +247,9 @@ class NeuralNetMixin:
             y_numeric=not self._is_classifier_task,
         )
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
             if not np.any(sample_weight > 0):
                 raise ValueError("sample_weight must have at least one positive entry.")
             if np.all(sample_weight == sample_weight[0]):
@@ -282,7 +289,7 @@ class NeuralNetMixin:
                 resume = None
             else:
                 self.module_.to(device=device, dtype=dtype)
-                resume = (self.lambda_, self.stage_)
+                resume = (self.lambda_, self.stage_, getattr(self, "_lambda_min_", None))
             Xt = _to_tensor(X, dtype, device)
             Yt = self._target_tensor(Y, dtype, device)
             swt = None if sample_weight is None else _to_tensor(sample_weight, torch.float64, device)
@@ -339,6 +346,8 @@ class NeuralNetMixin:
         self.n_iter_ = history.n_iter if reset else getattr(self, "n_iter_", 0) + history.n_iter
         self.lambda_ = strategy.lam
         self.stage_ = strategy.stage
+        # The resolved lambda_min ("auto" = λ₀/100 of the first fit), for warm starts.
+        self._lambda_min_ = getattr(strategy, "lambda_min", None)
         self.stop_reason_ = history.stop_reason
 
     def _warn_on_stop(self, history) -> None:

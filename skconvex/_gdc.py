@@ -221,12 +221,15 @@ class _GDCMixin:
                 normalizer=self.normalizer,
                 dtype=_DTYPES[self.dtype],
             )
+        lambda_min = self.lambda_min
+        if resume is not None and resume[2] is not None:
+            lambda_min = resume[2]  # keep the first fit's resolved "auto"
         strategy = GradualDeconvexification(
             lam0,
             lambda_decay=self.lambda_decay,
             lambda_tol=self.lambda_tol,
             lambda_patience=self.lambda_patience,
-            lambda_min=self.lambda_min,
+            lambda_min=lambda_min,
             switch_to_rae=self.switch_to_rae,
             normalizer=self.normalizer,
             fast_gradient=self.fast_gradient,

@@ -213,13 +213,14 @@ def train(
                 idx = order[start : start + batch_size]
                 xb, yb = X[idx], Y[idx]
                 swb = None if sample_weight is None else sample_weight[idx]
+                n_drawn = idx.shape[0]
                 if strategy.log_cutoff is not None:
                     xb, yb, swb, idx = _fast_gradient_subset(
                         module, per_sample_loss, strategy, xb, yb, swb, idx, errors
                     )
                 e = per_sample_loss(module(xb), yb)
                 errors[idx] = e.detach()
-                loss = strategy.batch_loss(e, idx, swb)
+                loss = strategy.batch_loss(e, idx, swb, n_drawn)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if normalize:

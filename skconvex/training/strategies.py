@@ -129,7 +129,14 @@ class Strategy:
         """Learnable parameters of the criterion (ANRAT's λ), kept out of weight decay."""
         return []
 
-    def batch_loss(self, errors: Tensor, idx: Tensor, sample_weight: Tensor | None) -> Tensor:
+    def batch_loss(
+        self, errors: Tensor, idx: Tensor, sample_weight: Tensor | None, n_drawn: int | None = None
+    ) -> Tensor:
+        """The scalar to backpropagate for one minibatch.
+
+        ``n_drawn`` is the number of samples drawn for the batch before the fast
+        gradient dropped any (``len(errors)`` otherwise).
+        """
         # mean(s_k e_k) / mean_all(s) over a minibatch is unbiased for the weighted mean.
         if sample_weight is None:
             return errors.mean()
@@ -159,6 +166,7 @@ class _NRAEMixin:
         idx: Tensor,
         sample_weight: Tensor | None,
         lam: float | Tensor,
+        n_drawn: int | None = None,
     ) -> Tensor:
         if self.normalizer == "batch":
             return nrae(errors, lam, sample_weight, log_cutoff=self.log_cutoff)
@@ -176,7 +184,9 @@ class _NRAEMixin:
         if sample_weight is not None:
             log_w = log_w + torch.log(sample_weight)
         weights = torch.exp(log_w) * self.cache.shape[0]
-        return (weights * errors).mean()
+        # (K/B) Σ_B π_k ∇e_k: divide by the samples drawn, also those the fast
+        # gradient dropped.
+        return (weights * errors).sum() / (n_drawn or errors.shape[0])
 
     def _nrae_epoch_loss(self, errors: Tensor, sample_weight: Tensor | None, lam: float) -> float:
         return float(nrae(errors, lam, sample_weight))
@@ -214,8 +224,8 @@ class ConstantNRAE(_NRAEMixin, Strategy):
             )
             self.lambda_start = self._lam
 
-    def batch_loss(self, errors, idx, sample_weight):
-        return self._nrae_batch_loss(errors, idx, sample_weight, self._lam)
+    def batch_loss(self, errors, idx, sample_weight, n_drawn=None):
+        return self._nrae_batch_loss(errors, idx, sample_weight, self._lam, n_drawn)
 
     def epoch_loss(self, errors, sample_weight):
         return self._nrae_epoch_loss(errors, sample_weight, self._lam)
@@ -319,10 +329,10 @@ class GradualDeconvexification(ConstantNRAE):
             return float(errors.max())
         return float(errors[self.cache_weight > 0].max())
 
-    def batch_loss(self, errors, idx, sample_weight):
+    def batch_loss(self, errors, idx, sample_weight, n_drawn=None):
         if self.stage == "mean":
             return Strategy.batch_loss(self, errors, idx, sample_weight)
-        return self._nrae_batch_loss(errors, idx, sample_weight, self._lam)
+        return self._nrae_batch_loss(errors, idx, sample_weight, self._lam, n_drawn)
 
     def epoch_loss(self, errors, sample_weight):
         if self.stage == "mean":
@@ -333,7 +343,9 @@ class GradualDeconvexification(ConstantNRAE):
         if self.stage == "mean":
             return
         # Stagnancy: no relative decrease of lambda_tol within lambda_patience epochs.
-        if loss < self._best - self.lambda_tol * abs(self._best):
+        # The first epoch after start or after a decay sets the reference (inf − τ·inf
+        # would be NaN and never compare true).
+        if self._best == math.inf or loss < self._best - self.lambda_tol * abs(self._best):
             self._best = loss
             self._wait = 0
         else:
@@ -390,7 +402,7 @@ class AdaptiveLambda(_NRAEMixin, Strategy):
     def extra_parameters(self) -> list[Tensor]:
         return [self.rho]
 
-    def batch_loss(self, errors, idx, sample_weight):
+    def batch_loss(self, errors, idx, sample_weight, n_drawn=None):
         lam = self.lam_tensor
         if self.normalizer == "batch":
             return anrat_objective(
@@ -398,7 +410,7 @@ class AdaptiveLambda(_NRAEMixin, Strategy):
             )
         # Global: weights from the cache for the network; λ's own gradient from the
         # criterion on the (detached) cache.
-        step = self._nrae_batch_loss(errors, idx, sample_weight, lam**self.power)
+        step = self._nrae_batch_loss(errors, idx, sample_weight, lam**self.power, n_drawn)
         lam_part = anrat_objective(
             self.cache, lam, self.power, self.penalty, self.penalty_power, self.cache_weight
         )
