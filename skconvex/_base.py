@@ -1,99 +1,36 @@
 """Shared machinery of the skconvex estimators.
 
-Validation the scikit-learn way, target encoding, building the torch module,
-devices and threads, handing module and strategy to the one training loop,
-fast prediction, and persistence that holds only CPU numpy data.
+Validation the scikit-learn way, building the torch module, handing module and
+strategy to the one training loop, fast prediction, and persistence that holds only
+CPU numpy data. Target encoding lives in :mod:`skconvex._tasks`, devices and threads
+in :mod:`skconvex._device`.
 """
 
 from __future__ import annotations
 
-import os
 import warnings
-from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 from sklearn_compat.utils.validation import validate_data
 
-from . import criteria
+from ._device import resolve_device, to_tensor, torch_thread_limit
 from ._version import __version__
 from .exceptions import InconsistentVersionWarning
 from .nn import build_module
 from .nn.factory import BUILTIN_MODULES
 from .training import train
 
-__all__ = ["NeuralNetMixin", "NeuralClassifierMixin", "NeuralRegressorMixin"]
+__all__ = ["NeuralNetMixin"]
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _PREDICT_CHUNK = 32768  # rows per forward pass at predict time (memory bound)
-
-
-def resolve_device(device: str, *, fitting: bool = True) -> torch.device:
-    """Map "cpu" / "cuda" / "cuda:N" / "auto" to a torch.device.
-
-    At fit time, asking for CUDA on a machine without it is an error; when a model
-    is loaded or predicts there, it falls back to the CPU with a warning.
-    """
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except RuntimeError:
-        raise ValueError(
-            f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto'; got {device!r}."
-        ) from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        if fitting:
-            raise ValueError(
-                f"device={device!r} but CUDA is not available on this machine; "
-                "use device='cpu' or device='auto'."
-            )
-        warnings.warn(
-            f"device={device!r} is not available here; using the CPU.", UserWarning
-        )
-        return torch.device("cpu")
-    return dev
-
-
-@contextmanager
-def torch_thread_limit():
-    """Cap torch's intra-op threads at the limit joblib gives its workers.
-
-    joblib's loky workers export OMP_NUM_THREADS = cores // n_jobs, but torch in a
-    reused worker may already run with more threads; without the cap,
-    ``GridSearchCV(n_jobs=2)`` on two cores runs four busy threads.
-    """
-    limit = os.environ.get("OMP_NUM_THREADS")
-    current = torch.get_num_threads()
-    try:
-        limit = int(limit) if limit else None
-    except ValueError:
-        limit = None
-    if limit is None or limit <= 0 or limit >= current:
-        yield
-        return
-    torch.set_num_threads(limit)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(current)
-
-
-def _to_tensor(a: np.ndarray, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    # from_numpy shares memory; read-only inputs (memmaps) must be copied first or
-    # torch warns that it cannot guarantee immutability.
-    if not a.flags.writeable:
-        a = np.array(a)
-    return torch.from_numpy(np.ascontiguousarray(a)).to(device=device, dtype=dtype)
 
 
 def _flatten_images(X):
@@ -290,13 +227,13 @@ class NeuralNetMixin:
             else:
                 self.module_.to(device=device, dtype=dtype)
                 resume = (self.lambda_, self.stage_, getattr(self, "_lambda_min_", None))
-            Xt = _to_tensor(X, dtype, device)
+            Xt = to_tensor(X, dtype, device)
             Yt = self._target_tensor(Y, dtype, device)
-            swt = None if sample_weight is None else _to_tensor(sample_weight, torch.float64, device)
+            swt = None if sample_weight is None else to_tensor(sample_weight, torch.float64, device)
             score_fn = None
             if X_val is not None:
                 score_fn = self._validation_scorer(
-                    _to_tensor(X_val, dtype, device), self._target_tensor(Y_val, dtype, device)
+                    to_tensor(X_val, dtype, device), self._target_tensor(Y_val, dtype, device)
                 )
             strategy = self._make_strategy(resume)
             generator = torch.Generator().manual_seed(seed)
@@ -407,7 +344,7 @@ class NeuralNetMixin:
         dtype = param.dtype if param is not None else torch.float32
         with torch_thread_limit(), torch.inference_mode():
             outs = [
-                module(_to_tensor(X[i : i + _PREDICT_CHUNK], dtype, device))
+                module(to_tensor(X[i : i + _PREDICT_CHUNK], dtype, device))
                 for i in range(0, X.shape[0], _PREDICT_CHUNK)
             ]
         out = outs[0] if len(outs) == 1 else torch.cat(outs)
@@ -443,160 +380,3 @@ class NeuralNetMixin:
             module = self._build(self._module_args_, torch.device("cpu"), _DTYPES[module_dtype])
             module.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in module_state.items()})
             self.module_ = module.to(device).eval()
-
-
-class NeuralClassifierMixin:
-    """Target encoding and decoding for classifiers (``classes_`` of any label type)."""
-
-    _is_classifier_task = True
-
-    def _default_output_activation(self) -> str:
-        # The paper: scaled tanh outputs against ±1 codes; logits for cross-entropy.
-        return "lecun_tanh" if self.criterion == "sse" else "identity"
-
-    def _encode_targets(self, y, sample_weight, reset):
-        y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        if reset:
-            encoder = LabelEncoder().fit(y)
-            self.classes_ = encoder.classes_
-        elif not np.isin(np.unique(y), self.classes_).all():
-            raise ValueError(
-                "warm_start cannot add classes: y has labels not in classes_ "
-                f"{self.classes_.tolist()}."
-            )
-        if len(self.classes_) < 2:
-            raise ValueError(
-                "Classifier can't train when only one class is present: "
-                f"y contains only {self.classes_[0]!r}."
-            )
-        idx = np.searchsorted(self.classes_, y)
-        return idx, len(self.classes_)
-
-    def _target_tensor(self, idx, dtype, device):
-        if self.criterion == "sse":
-            codes = -np.ones((len(idx), len(self.classes_)))
-            codes[np.arange(len(idx)), idx] = 1.0
-            return _to_tensor(codes, dtype, device)
-        return torch.as_tensor(idx, dtype=torch.long, device=device)
-
-    def _per_sample_loss(self):
-        return {
-            "sse": criteria.squared_errors,
-            "cross_entropy": criteria.cross_entropy_errors,
-            "true_class_squared": criteria.true_class_squared_errors,
-        }[self.criterion]
-
-    def _validation_scorer(self, X_val, Y_val):
-        target = Y_val.argmax(dim=1) if Y_val.dim() == 2 else Y_val
-
-        def accuracy(module):
-            with torch.no_grad():
-                return float((module(X_val).argmax(dim=1) == target).double().mean())
-
-        return accuracy
-
-    def _proba_from_outputs(self, out: np.ndarray) -> np.ndarray:
-        if self.criterion == "sse":
-            # Outputs estimate the ±1 codes, E[y_j | x] = 2 P(j | x) − 1, so
-            # P ≈ (o + 1)/2; negative parts are cut and rows renormalized. Rows with
-            # every output ≤ −1 fall back to a softmax so argmax stays consistent.
-            q = np.maximum((out + 1.0) / 2.0, 0.0)
-            total = q.sum(axis=1, keepdims=True)
-            soft = np.exp(out - out.max(axis=1, keepdims=True))
-            soft /= soft.sum(axis=1, keepdims=True)
-            return np.where(total > 0, q / np.where(total > 0, total, 1.0), soft)
-        out = out - out.max(axis=1, keepdims=True)
-        p = np.exp(out)
-        return p / p.sum(axis=1, keepdims=True)
-
-    def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, columns in the order of ``classes_``.
-
-        With ``criterion="sse"`` they are read off the ±1 output codes (see the user
-        guide); with the cross-entropy criteria they are the softmax of the outputs.
-        """
-        return self._proba_from_outputs(self._forward(X))
-
-    def predict_log_proba(self, X) -> np.ndarray:
-        """Logarithm of :meth:`predict_proba`."""
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
-
-    def decision_function(self, X) -> np.ndarray:
-        """Network outputs; for two classes the score of ``classes_[1]`` (shape (n,)).
-
-        For ``criterion="sse"`` the binary score is ``p₁ − p₀`` of :meth:`predict_proba`
-        (so that it ranks samples as the probabilities do), otherwise the logit
-        difference.
-        """
-        out = self._forward(X)
-        if out.shape[1] != 2:
-            return out
-        if self.criterion == "sse":
-            p = self._proba_from_outputs(out)
-            return p[:, 1] - p[:, 0]
-        return out[:, 1] - out[:, 0]
-
-    def predict(self, X) -> np.ndarray:
-        """Predicted labels (values of ``classes_``)."""
-        # argmax of the outputs is argmax of predict_proba (both maps are monotone).
-        out = self._forward(X, numpy=False)
-        return self.classes_[out.argmax(dim=1).cpu().numpy()]
-
-
-class NeuralRegressorMixin:
-    """Targets scaled to [−1, 1] per output (as in the paper) and scaled back."""
-
-    _is_classifier_task = False
-
-    def _default_output_activation(self) -> str:
-        return "identity"
-
-    def _encode_targets(self, y, sample_weight, reset):
-        y = np.asarray(y, dtype=np.float64)
-        self._y_was_1d = y.ndim == 1 if reset else self._y_was_1d
-        Y = y.reshape(len(y), -1)
-        if reset:
-            # Range over samples that carry weight, so zero weights act as removal.
-            ref = Y if sample_weight is None else Y[sample_weight > 0]
-            low, high = ref.min(axis=0), ref.max(axis=0)
-            half = (high - low) / 2.0
-            self._y_center = low + half
-            self._y_half_range = np.where(half > 0, half, 1.0)
-        elif Y.shape[1] != len(self._y_center):
-            raise ValueError(
-                f"y has {Y.shape[1]} outputs but the model was fitted with {len(self._y_center)}."
-            )
-        return (Y - self._y_center) / self._y_half_range, Y.shape[1]
-
-    def _target_tensor(self, Y, dtype, device):
-        return _to_tensor(Y, dtype, device)
-
-    def _per_sample_loss(self):
-        return criteria.squared_errors
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.regressor_tags.poor_score = False
-        return tags
-
-    def _validation_scorer(self, X_val, Y_val):
-        # R² is invariant to the per-output affine scaling of the targets.
-        def r2(module):
-            with torch.no_grad():
-                pred = module(X_val).reshape(Y_val.shape).double()
-                target = Y_val.double()
-                ss_res = ((target - pred) ** 2).sum(dim=0)
-                ss_tot = ((target - target.mean(dim=0)) ** 2).sum(dim=0)
-                scores = torch.where(ss_tot > 0, 1 - ss_res / ss_tot, torch.zeros_like(ss_res))
-                return float(scores.mean())
-
-        return r2
-
-    def predict(self, X) -> np.ndarray:
-        """Predicted targets, in the units of ``y`` (1-d for a 1-d ``y``)."""
-        out = self._forward(X).reshape(-1, len(self._y_center))
-        pred = out * self._y_half_range + self._y_center
-        return pred.ravel() if self._y_was_1d else pred

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from numbers import Integral, Real
 
-import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn_compat.base import _fit_context
 
-from ._base import _DTYPES, NeuralClassifierMixin, NeuralNetMixin, NeuralRegressorMixin
+from ._base import _DTYPES, NeuralNetMixin
+from ._tasks import NeuralClassifierMixin, NeuralRegressorMixin
 from .training import AdaptiveLambda, ConstantNRAE, GradualDeconvexification, MeanLoss
 
 __all__ = ["GDCClassifier", "GDCRegressor", "PAPER_RECIPE"]
