@@ -51,7 +51,8 @@ class NeuralClassifierMixin:
         if self.criterion == "sse":
             codes = -np.ones((len(idx), len(self.classes_)))
             codes[np.arange(len(idx)), idx] = 1.0
-            return to_tensor(codes, dtype, device)
+            # float64 like the errors computed from them: no cast per step.
+            return to_tensor(codes, torch.float64, device)
         return torch.as_tensor(idx, dtype=torch.long, device=device)
 
     def _per_sample_loss(self):
@@ -145,7 +146,8 @@ class NeuralRegressorMixin:
         return (Y - self._y_center) / self._y_half_range, Y.shape[1]
 
     def _target_tensor(self, Y, dtype, device):
-        return to_tensor(Y, dtype, device)
+        # float64 like the errors computed from them: no cast per step.
+        return to_tensor(Y, torch.float64, device)
 
     def _per_sample_loss(self):
         return criteria.squared_errors
