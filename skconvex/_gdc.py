@@ -146,10 +146,10 @@ _PARAMETERS_DOC = """
     shuffle : bool, default=True
         Shuffle the samples every epoch.
     tol : float, default=1e-4
-        Training stops when the training loss (for GDC: the plain mean error, whose
-        scale does not move with λ) or, with early stopping, the validation score has
-        not improved by ``tol`` for ``n_iter_no_change`` epochs. Never during GDC
-        stage 1, where stagnancy lowers λ instead.
+        Training stops when the plain mean training error (λ-free, for every
+        schedule) or, with early stopping, the validation score has not improved by
+        ``tol`` for ``n_iter_no_change`` epochs. Never during GDC stage 1, where
+        stagnancy lowers λ instead.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data (stratified for classifiers),
         stop when its score has not improved by ``tol`` for ``n_iter_no_change``

@@ -163,6 +163,10 @@ class _NRAEMixin:
     """Shared NRAE step: batch or global normalizer (see module docstring of the loop)."""
 
     normalizer = "batch"
+    # NRAE at a large λ is dominated by the worst samples and can stall while the mean
+    # error still falls (ANRAT stopped at 80 % training accuracy on digits when judged
+    # on its own objective): judge convergence on the plain mean error.
+    converge_on_mean_error = True
     cache: Tensor | None = None  # the loop's error cache, set by start()
     cache_weight: Tensor | None = None
 
@@ -301,8 +305,6 @@ class GradualDeconvexification(ConstantNRAE):
         # Stage 2 runs "until convergence or termination by cross-validation".
         return self.stage != "nrae"
 
-    # λ changes the scale of C_λ; convergence is judged on the plain mean error.
-    converge_on_mean_error = True
 
     @property
     def lam(self) -> float:
