@@ -27,6 +27,7 @@ from torch.nn import functional as F
 from ..criteria import (
     anrat_objective,
     fast_gradient_log_cutoff,
+    flush_log_cutoff,
     lambda_critical,
     nrae,
 )
@@ -193,6 +194,8 @@ class _NRAEMixin:
         log_w = lam_d * (errors.detach() - shift) - log_norm
         if sample_weight is not None:
             log_w = log_w + torch.log(sample_weight)
+        # Negligible weights to exactly 0 (no subnormal gradients in a float32 net).
+        log_w = log_w.masked_fill(log_w < flush_log_cutoff(self.cache.shape[0]), -math.inf)
         weights = torch.exp(log_w) * self.cache.shape[0]
         # (K/B) Σ_B π_k ∇e_k: divide by the samples drawn, also those the fast
         # gradient dropped.
