@@ -111,6 +111,7 @@ class Strategy:
     final = True  # last stage: the learning-rate step decay counts its epochs
     early_stopping_allowed = True  # convergence and early-stopping tests may stop now
     converge_on_mean_error = False  # test convergence on the mean error, not the loss
+    needs_live_cache = False  # batch_loss reads the error cache, so write it every step
     log_cutoff: float | None = None
 
     @property
@@ -168,6 +169,11 @@ class _NRAEMixin:
     # error still falls (ANRAT stopped at 80 % training accuracy on digits when judged
     # on its own objective): judge convergence on the plain mean error.
     converge_on_mean_error = True
+
+    @property
+    def needs_live_cache(self) -> bool:
+        return self.normalizer == "global"
+
     cache: Tensor | None = None  # the loop's error cache, set by start()
     cache_weight: Tensor | None = None
 
