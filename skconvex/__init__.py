@@ -4,11 +4,21 @@ Public API
 ----------
 GDCClassifier, GDCRegressor
     NRAE/RAE training with gradual deconvexification (and ANRAT's adaptive λ).
+StatisticalPruning, GradualStatisticalPruning
+    Pruning by the z-test as a post-fit step, with retraining (Algorithms 2 and 3).
 PAPER_RECIPE
     The exact settings of the GDC paper's experiments.
 """
 
 from ._gdc import PAPER_RECIPE, GDCClassifier, GDCRegressor
 from ._version import __version__
+from .pruning import GradualStatisticalPruning, StatisticalPruning
 
-__all__ = ["GDCClassifier", "GDCRegressor", "PAPER_RECIPE", "__version__"]
+__all__ = [
+    "GDCClassifier",
+    "GDCRegressor",
+    "GradualStatisticalPruning",
+    "PAPER_RECIPE",
+    "StatisticalPruning",
+    "__version__",
+]

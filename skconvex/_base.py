@@ -25,9 +25,10 @@ from ._version import __version__
 from .exceptions import InconsistentVersionWarning
 from .nn import build_module
 from .nn.factory import BUILTIN_MODULES
-from .training import train
+from .nn.masks import register_mask_buffers
+from .training import MeanLoss, train
 
-__all__ = ["NeuralNetMixin"]
+__all__ = ["NeuralNetMixin", "make_optimizer_factory"]
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _PREDICT_CHUNK = 32768  # rows per forward pass at predict time (memory bound)
@@ -49,6 +50,28 @@ def _flatten_images(X):
             "images (n_samples, channels, height, width)."
         )
     return X.reshape(X.shape[0], -1), tuple(int(s) for s in shape)
+
+
+def make_optimizer_factory(
+    solver: str,
+    learning_rate: float,
+    *,
+    momentum: float = 0.0,
+    nesterov: bool = False,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+):
+    """``groups -> optimizer`` for ``solver`` "sgd" or "adam" (the loop builds it)."""
+    if solver == "sgd":
+        nesterov = bool(nesterov and momentum > 0)
+        return lambda groups: torch.optim.SGD(
+            groups, lr=learning_rate, momentum=momentum, nesterov=nesterov, foreach=True
+        )
+    # foreach: one fused call per parameter group instead of a Python loop over
+    # tensors, which dominates the step of small networks on the CPU.
+    return lambda groups: torch.optim.Adam(
+        groups, lr=learning_rate, betas=betas, eps=eps, foreach=True
+    )
 
 
 class NeuralNetMixin:
@@ -157,16 +180,14 @@ class NeuralNetMixin:
         return module.to(device=device, dtype=dtype)
 
     def _make_optimizer_factory(self):
-        solver, lr = self.solver, self.learning_rate_init
-        if solver == "sgd":
-            momentum, nesterov = self.momentum, self.nesterovs_momentum and self.momentum > 0
-            return lambda groups: torch.optim.SGD(
-                groups, lr=lr, momentum=momentum, nesterov=nesterov, foreach=True
-            )
-        betas, eps = (self.beta_1, self.beta_2), self.epsilon
-        # foreach: one fused call per parameter group instead of a Python loop over
-        # tensors, which dominates the step of small networks on the CPU.
-        return lambda groups: torch.optim.Adam(groups, lr=lr, betas=betas, eps=eps, foreach=True)
+        return make_optimizer_factory(
+            self.solver,
+            self.learning_rate_init,
+            momentum=self.momentum,
+            nesterov=self.nesterovs_momentum,
+            betas=(self.beta_1, self.beta_2),
+            eps=self.epsilon,
+        )
 
     # --------------------------------------------------------------------- fit
     def _fit(self, X, y, sample_weight=None):
@@ -309,6 +330,79 @@ class NeuralNetMixin:
                 ConvergenceWarning,
             )
 
+    # ------------------------------------------------ post-fit steps (pruning)
+    def _module_place(self) -> tuple[torch.device, torch.dtype]:
+        param = next(self.module_.parameters(), None)
+        if param is None:
+            return torch.device("cpu"), torch.float32
+        return param.device, param.dtype
+
+    def _training_tensors(self, X, y, sample_weight=None):
+        """``(X, Y, sample_weight)`` validated against the fitted model, encoded as in
+        ``fit``, as tensors on the module's device (for post-fit steps such as pruning).
+        """
+        check_is_fitted(self, "module_")
+        X, _ = _flatten_images(X)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=False,
+            dtype=[np.float64, np.float32],
+            multi_output=not self._is_classifier_task,
+            y_numeric=not self._is_classifier_task,
+        )
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+        Y, _ = self._encode_targets(y, sample_weight, reset=False)
+        device, dtype = self._module_place()
+        swt = None if sample_weight is None else to_tensor(sample_weight, torch.float64, device)
+        return to_tensor(X, dtype, device), self._target_tensor(Y, dtype, device), swt
+
+    def _retrain(
+        self,
+        X,
+        Y,
+        sample_weight=None,
+        *,
+        epochs: int,
+        optimizer_factory,
+        validation_score=None,
+        restore_best: bool = False,
+        seed: int = 0,
+    ):
+        """Train ``module_`` further for ``epochs`` epochs on the mean per-sample error.
+
+        ``X, Y, sample_weight`` come from :meth:`_training_tensors`. The λ schedule
+        is not resumed: retraining after pruning minimizes the plain criterion (SSE or
+        cross-entropy) with its own optimizer, no weight decay and no learning-rate
+        decay. Masks stay enforced by the loop. Returns the loop's History; the
+        estimator's own curves are left as they are.
+        """
+        batch_size = min(200, len(X)) if self.batch_size == "auto" else self.batch_size
+        devices = [X.device] if X.device.type == "cuda" else []
+        with torch_thread_limit(), torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)  # dropout masks
+            return train(
+                self.module_,
+                self._per_sample_loss(),
+                MeanLoss(),
+                X,
+                Y,
+                optimizer_factory,
+                sample_weight=sample_weight,
+                max_iter=epochs,
+                batch_size=batch_size,
+                shuffle=self.shuffle,
+                generator=torch.Generator().manual_seed(seed),
+                validation_score=validation_score,
+                n_iter_no_change=epochs,  # never stops before `epochs`
+                tol=0.0,
+                restore_best=restore_best,
+            )
+
     # ----------------------------------------------------------------- predict
     def _validate_predict_X(self, X) -> np.ndarray:
         """validate_data(reset=False), with a fast path for clean float arrays.
@@ -378,5 +472,6 @@ class NeuralNetMixin:
         if module_state is not None:
             device = resolve_device(self.device, fitting=False)
             module = self._build(self._module_args_, torch.device("cpu"), _DTYPES[module_dtype])
+            register_mask_buffers(module, module_state)  # a pruned module's masks
             module.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in module_state.items()})
             self.module_ = module.to(device).eval()

@@ -36,7 +36,8 @@ class NeuralClassifierMixin:
             self.classes_ = encoder.classes_
         elif not np.isin(np.unique(y), self.classes_).all():
             raise ValueError(
-                "warm_start cannot add classes: y has labels not in classes_ "
+                "A fitted classifier cannot learn new classes (warm_start, pruning): "
+                "y has labels not in classes_ "
                 f"{self.classes_.tolist()}."
             )
         if len(self.classes_) < 2:
@@ -62,14 +63,29 @@ class NeuralClassifierMixin:
             "true_class_squared": criteria.true_class_squared_errors,
         }[self.criterion]
 
-    def _validation_scorer(self, X_val, Y_val):
+    def _validation_scorer(self, X_val, Y_val, sample_weight=None):
         target = Y_val.argmax(dim=1) if Y_val.dim() == 2 else Y_val
 
         def accuracy(module):
             with torch.no_grad():
-                return float((module(X_val).argmax(dim=1) == target).double().mean())
+                hit = (module(X_val).argmax(dim=1) == target).double()
+                if sample_weight is None:
+                    return float(hit.mean())
+                return float((hit * sample_weight).sum() / sample_weight.sum())
 
         return accuracy
+
+    def _regression_view(self, Y):
+        """How the paper's P(w) reads this classifier: ``(output map, float targets)``.
+
+        P is the mean squared distance between the mapped outputs and the targets:
+        the ±1 codes for ``criterion="sse"``, else softmax probabilities against
+        one-hot rows.
+        """
+        if self.criterion == "sse":
+            return None, Y
+        onehot = torch.nn.functional.one_hot(Y, len(self.classes_)).to(torch.float64)
+        return (lambda out: torch.softmax(out, dim=1)), onehot
 
     def _proba_from_outputs(self, out: np.ndarray) -> np.ndarray:
         if self.criterion == "sse":
@@ -158,18 +174,27 @@ class NeuralRegressorMixin:
         tags.regressor_tags.poor_score = False
         return tags
 
-    def _validation_scorer(self, X_val, Y_val):
+    def _validation_scorer(self, X_val, Y_val, sample_weight=None):
         # R² is invariant to the per-output affine scaling of the targets.
+        w = torch.ones(len(Y_val), 1, dtype=torch.float64, device=Y_val.device)
+        if sample_weight is not None:
+            w = sample_weight.reshape(-1, 1).to(torch.float64)
+
         def r2(module):
             with torch.no_grad():
                 pred = module(X_val).reshape(Y_val.shape).double()
                 target = Y_val.double()
-                ss_res = ((target - pred) ** 2).sum(dim=0)
-                ss_tot = ((target - target.mean(dim=0)) ** 2).sum(dim=0)
+                mean = (w * target).sum(dim=0) / w.sum()
+                ss_res = (w * (target - pred) ** 2).sum(dim=0)
+                ss_tot = (w * (target - mean) ** 2).sum(dim=0)
                 scores = torch.where(ss_tot > 0, 1 - ss_res / ss_tot, torch.zeros_like(ss_res))
                 return float(scores.mean())
 
         return r2
+
+    def _regression_view(self, Y):
+        """``(output map, float targets)`` of the paper's P(w): outputs vs scaled targets."""
+        return None, Y
 
     def predict(self, X) -> np.ndarray:
         """Predicted targets, in the units of ``y`` (1-d for a 1-d ``y``)."""

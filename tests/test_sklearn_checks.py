@@ -17,7 +17,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skconvex import GDCClassifier, GDCRegressor
+from skconvex import GDCClassifier, GDCRegressor, GradualStatisticalPruning, StatisticalPruning
 
 SMALL = dict(
     hidden_layer_sizes=(16,), max_iter=100, learning_rate_init=0.01, random_state=0, dtype="float64"
@@ -36,6 +36,27 @@ ESTIMATORS = [
     *(GDCRegressor(schedule=schedule, **SMALL) for schedule in ("gdc", "constant", "adaptive", "none")),
     GDCRegressor(schedule="gdc", normalizer="global", lambda_init=100.0, **SMALL),
 ]
+
+# The pruning meta-estimators around small GDC nets. GSP scores on the training data
+# (validation_fraction=None) here: a random hold-out split is not invariant to the
+# order of the rows nor to replacing repeated rows by weights, which two of the
+# checks measure; the split itself is tested in tests/test_pruning.py. The paper's
+# z-statistic is of order 1e-4 on a converged net (it is proportional to ∂P/∂w), so
+# its instances use critical values of that order; z_c = 1 would prune everything.
+GRID = dict(z_start=0.5, z_max=1.5, z_step=0.5, retrain_epochs=2, random_state=0)
+PAPER_GRID = dict(z_start=1e-4, z_max=3e-4, z_step=1e-4, retrain_epochs=2, random_state=0)
+META = [
+    StatisticalPruning(GDCClassifier(**SMALL), z_crit=1e-4, retrain_epochs=2, random_state=0),
+    StatisticalPruning(
+        GDCRegressor(**SMALL), z_crit=1.0, retrain_epochs=2, variance="gauss_newton", random_state=0
+    ),
+    GradualStatisticalPruning(
+        GDCClassifier(criterion="cross_entropy", **SMALL), validation_fraction=None,
+        variance="gauss_newton", **GRID,
+    ),
+    GradualStatisticalPruning(GDCRegressor(**SMALL), validation_fraction=None, **PAPER_GRID),
+]
+ESTIMATORS += META
 
 
 @parametrize_with_checks(ESTIMATORS)

@@ -104,9 +104,9 @@ class MLP(nn.Module):
     Attributes
     ----------
     linears : torch.nn.ModuleList
-        The :class:`torch.nn.Linear` layers, input to output. Modify their
-        parameters in place rather than replacing the modules: ``forward``
-        uses references captured at construction.
+        The :class:`torch.nn.Linear` layers, input to output. ``forward`` uses
+        references captured at construction: after replacing layers, call
+        ``rebuild_plan_()``.
 
     Examples
     --------
@@ -150,6 +150,10 @@ class MLP(nn.Module):
         self.output_activation = make_activation(output_activation)
         self.dropout = nn.Dropout(dropout) if dropout > 0 else None
 
+        self.rebuild_plan_()
+
+    def rebuild_plan_(self) -> None:
+        """Recapture the layers used by ``forward`` (after replacing ``linears``)."""
         # Precomputed plain tuple (not registered, so no duplicate state_dict
         # entries): forward then avoids nn.Module.__getattr__ lookups and a
         # per-layer "is this the last layer?" test.

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor, nn
 
+from ..nn.masks import apply_masks_, mask_gradients_, masked_parameters
 from .strategies import Strategy
 
 __all__ = ["History", "train", "snapshot", "restore"]
@@ -116,6 +117,7 @@ def train(
     verbose: int = 0,
     weight_decay_params: list[Tensor] | None = None,
     weight_decay: float = 0.0,
+    restore_best: bool | None = None,
 ) -> History:
     """Train ``module`` in place and return its :class:`History`.
 
@@ -154,6 +156,14 @@ def train(
         epochs of the final stage (the paper halves it every 10 epochs of SSE).
     weight_decay_params, weight_decay :
         L2 penalty applied to these parameters only (the weights, not biases or λ).
+    restore_best : bool, optional
+        End with the weights of the best epoch (by ``validation_score``, else by the
+        mean training error). Default: only with early stopping on a validation set
+        (and always after divergence or Ctrl-C).
+
+    Masked parameters (:mod:`skconvex.nn.masks`) stay pruned: their gradients are
+    zeroed after every backward pass and their entries after every optimizer step,
+    so neither momentum nor Adam's moments nor weight decay can revive them.
 
     Returns
     -------
@@ -165,6 +175,8 @@ def train(
     n_samples = X.shape[0]
     device = X.device
     history = History()
+    masked = masked_parameters(module)
+    apply_masks_(module, masked)
     errors = per_sample_errors(module, per_sample_loss, X, Y)
     strategy.start(errors, sample_weight)
 
@@ -231,9 +243,13 @@ def train(
                 loss = strategy.batch_loss(e, idx, swb, n_drawn)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
+                if masked:
+                    mask_gradients_(module, masked)
                 if normalize:
                     _normalize_gradients(step_params)
                 optimizer.step()
+                if masked:
+                    apply_masks_(module, masked)
             if pending:
                 errors[order] = torch.cat(pending)
 
@@ -301,9 +317,9 @@ def train(
             progress.close()
 
     history.best_score = best_score
-    if history.stop_reason in ("diverged", "interrupted") or (
-        early_stopping and validation_score is not None
-    ):
+    if restore_best is None:
+        restore_best = early_stopping and validation_score is not None
+    if history.stop_reason in ("diverged", "interrupted") or restore_best:
         restore(module, best_state)
     module.eval()
     return history
