@@ -1,0 +1,372 @@
+"""Statistical pruning: z-statistics against hand computations, SP and GSP semantics."""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+
+from skconvex import GDCClassifier, GDCRegressor, GradualStatisticalPruning, StatisticalPruning
+from skconvex.nn import MLP, masks
+from skconvex.pruning import z_statistics
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+SMALL = dict(hidden_layer_sizes=(12,), max_iter=60, learning_rate_init=0.01, random_state=0)
+
+
+def _blobs(n=90, n_features=4, n_classes=3, seed=0):
+    rng = np.random.RandomState(seed)
+    centers = rng.uniform(-1, 1, size=(n_classes, n_features))
+    y = np.arange(n) % n_classes
+    X = centers[y] + 0.25 * rng.randn(n, n_features)
+    return X, y
+
+
+def _regression(n=80, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(-1, 1, size=(n, 3))
+    y = np.sin(2 * X[:, 0]) + X[:, 1] * X[:, 2] + 0.05 * rng.randn(n)
+    return X, y
+
+
+# ------------------------------------------------------------- z-statistics
+def _tiny_net():
+    """MLP 2-3-2, tanh hidden, identity output, fixed float64 weights."""
+    net = MLP(2, 2, hidden_layer_sizes=(3,), activation="tanh").double()
+    with torch.no_grad():
+        net.linears[0].weight.copy_(torch.tensor([[0.5, -0.3], [0.2, 0.8], [-0.7, 0.1]]))
+        net.linears[0].bias.copy_(torch.tensor([0.1, -0.2, 0.05]))
+        net.linears[1].weight.copy_(torch.tensor([[0.6, -0.4, 0.3], [-0.2, 0.9, 0.5]]))
+        net.linears[1].bias.copy_(torch.tensor([0.0, 0.1]))
+    X = np.array([[0.2, -0.5], [1.0, 0.3], [-0.4, 0.9], [0.7, -0.8]])
+    T = np.array([[1.0, -1.0], [-1.0, 1.0], [1.0, 1.0], [-1.0, -1.0]])
+    return net, X, T
+
+
+def _hand_z(net, X, T, variance):
+    """Eqs. 23–26 written out with numpy for the 2-3-2 tanh network."""
+    W1 = net.linears[0].weight.detach().numpy()
+    b1 = net.linears[0].bias.detach().numpy()
+    W2 = net.linears[1].weight.detach().numpy()
+    b2 = net.linears[1].bias.detach().numpy()
+    K = len(X)
+    H = np.tanh(X @ W1.T + b1)
+    F = H @ W2.T + b2
+    R = T - F
+    P = (R**2).sum() / K  # eq. 25: Q / K
+    dW2 = -2.0 / K * R.T @ H  # eq. 26
+    dW1 = -2.0 / K * ((R @ W2) * (1 - H**2)).T @ X
+    if variance == "paper":
+        return {
+            "linears.0.weight": np.abs(W1) / np.sqrt(P / dW1**2),
+            "linears.1.weight": np.abs(W2) / np.sqrt(P / dW2**2),
+        }
+    # Σ_k Σ_o (∂F_ko/∂w)²: ∂F_ko/∂W2_oj = H_kj; ∂F_ko/∂W1_jl = W2_oj (1 − H_kj²) X_kl
+    D2 = np.tile((H**2).sum(axis=0), (2, 1))
+    D1 = (W2**2).sum(axis=0)[:, None] * ((1 - H**2) ** 2).T @ X**2
+    sigma2 = P / 2  # two outputs
+    return {
+        "linears.0.weight": np.abs(W1) / np.sqrt(sigma2 / D1),
+        "linears.1.weight": np.abs(W2) / np.sqrt(sigma2 / D2),
+    }
+
+
+@pytest.mark.parametrize("variance", ["paper", "gauss_newton"])
+def test_z_statistics_equal_hand_computation(variance):
+    net, X, T = _tiny_net()
+    z = z_statistics(net, torch.from_numpy(X), torch.from_numpy(T), variance=variance)
+    expected = _hand_z(net, X, T, variance)
+    assert set(z) == set(expected)  # weights only: biases are not tested by default
+    for name in expected:
+        np.testing.assert_allclose(z[name].numpy(), expected[name], rtol=1e-12)
+
+
+def test_z_statistics_batches_weights_and_biases():
+    net, X, T = _tiny_net()
+    Xt, Tt = torch.from_numpy(X), torch.from_numpy(T)
+    whole = z_statistics(net, Xt, Tt, variance="gauss_newton", include_bias=True)
+    assert "linears.0.bias" in whole and "linears.1.bias" in whole
+    for variance in ("paper", "gauss_newton"):
+        ref = z_statistics(net, Xt, Tt, variance=variance)
+        batched = z_statistics(net, Xt, Tt, variance=variance, batch_size=1)
+        for name in ref:
+            np.testing.assert_allclose(batched[name].numpy(), ref[name].numpy(), rtol=1e-12)
+    # A weight of 2 is the row written twice.
+    w = torch.tensor([2.0, 1.0, 1.0, 3.0], dtype=torch.float64)
+    idx = torch.tensor([0, 0, 1, 2, 3, 3, 3])
+    for variance in ("paper", "gauss_newton"):
+        weighted = z_statistics(net, Xt, Tt, variance=variance, sample_weight=w)
+        repeated = z_statistics(net, Xt[idx], Tt[idx], variance=variance)
+        for name in weighted:
+            np.testing.assert_allclose(weighted[name].numpy(), repeated[name].numpy(), rtol=1e-12)
+
+
+def test_gauss_newton_z_is_the_wald_statistic_of_least_squares():
+    # A linear model with orthogonal columns: (JᵀJ) is diagonal, so the diagonal
+    # Gauss–Newton z is exactly |ŵ| / sqrt(σ̂² (XᵀX)⁻¹_ii) of least squares.
+    X = np.array([[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0], [-1.0, -1.0]]) * [1.0, 2.0]
+    y = np.array([1.3, 0.2, -0.4, -1.6])
+    w_hat = np.linalg.lstsq(X, y, rcond=None)[0]
+    net = torch.nn.Linear(2, 1, bias=False).double()
+    with torch.no_grad():
+        net.weight.copy_(torch.from_numpy(w_hat[None]))
+    z = z_statistics(net, torch.from_numpy(X), torch.from_numpy(y[:, None]), variance="gauss_newton")
+    sigma2 = ((y - X @ w_hat) ** 2).mean()
+    wald = np.abs(w_hat) / np.sqrt(sigma2 * np.diag(np.linalg.inv(X.T @ X)))
+    np.testing.assert_allclose(z["weight"].numpy().ravel(), wald, rtol=1e-12)
+    # The paper's statistic is proportional to ∂P/∂w, which vanishes at the fit.
+    z_paper = z_statistics(net, torch.from_numpy(X), torch.from_numpy(y[:, None]))
+    assert float(z_paper["weight"].abs().max()) < 1e-12
+
+
+def test_exact_fit_prunes_nothing_and_warns():
+    net = torch.nn.Linear(1, 1, bias=False).double()
+    with torch.no_grad():
+        net.weight.fill_(2.0)
+    X = torch.tensor([[1.0], [-3.0]], dtype=torch.float64)
+    with pytest.warns(RuntimeWarning, match="fitted exactly"):
+        z = z_statistics(net, X, 2 * X)
+    assert float(z["weight"]) == np.inf
+
+
+def test_z_statistics_reject_bad_variance_and_modules_without_layers():
+    net, X, T = _tiny_net()
+    with pytest.raises(ValueError, match="variance"):
+        z_statistics(net, torch.from_numpy(X), torch.from_numpy(T), variance="fisher")
+    with pytest.raises(ValueError, match="no Linear or Conv"):
+        z_statistics(torch.nn.Tanh(), torch.from_numpy(X), torch.from_numpy(T))
+
+
+# ----------------------------------------------------- StatisticalPruning
+def _pruned_entries_are_zero(estimator):
+    module = estimator.module_
+    found = False
+    for param, mask in masks.masked_parameters(module):
+        found = True
+        assert torch.all(param[~mask] == 0)
+    assert found
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_sp_pruned_weights_stay_zero_through_retraining(solver):
+    X, y = _blobs()
+    sp = StatisticalPruning(
+        GDCClassifier(**SMALL), z_crit=1.0, variance="gauss_newton", retrain_epochs=5,
+        retrain_solver=solver, retrain_learning_rate=0.05, random_state=0,
+    ).fit(X, y)
+    assert 0.1 < sp.sparsity_ < 0.9
+    _pruned_entries_are_zero(sp.estimator_)
+    # masks_ are the estimator's masks, and the pruned entries are what SP reports.
+    live = masks.get_masks(sp.estimator_.module_)
+    assert set(sp.masks_) == set(live) == {"linears.0.weight", "linears.1.weight"}
+    n_pruned = sum(int((~m).sum()) for m in sp.masks_.values())
+    n_total = sum(m.size for m in sp.masks_.values())
+    assert sp.sparsity_ == pytest.approx(n_pruned / n_total)
+    # ... and retraining moved the kept weights (lr 0.05, 5 epochs).
+    assert sp.pruning_path_["training_loss"][0] > 0
+    # warm_start refits of the pruned estimator keep them at zero too.
+    inner = sp.estimator_
+    before = {n: m.clone() for n, m in masks.get_masks(inner.module_).items()}
+    inner.set_params(warm_start=True, max_iter=5, solver="sgd", momentum=0.9)
+    inner.fit(X, y)
+    _pruned_entries_are_zero(inner)
+    after = masks.get_masks(inner.module_)
+    assert all(torch.equal(before[n], after[n]) for n in before)
+
+
+def test_sp_path_attributes_and_monotone_sparsity_in_z():
+    X, y = _regression()
+    base = GDCRegressor(**SMALL).fit(X, y)
+    sparsities = []
+    for z in (0.5, 2.0, 8.0):
+        sp = StatisticalPruning(base, z_crit=z, variance="gauss_newton", prefit=True,
+                                retrain_epochs=0).fit(X, y)
+        assert sp.best_z_ == z
+        assert sp.pruning_path_["z_crit"].tolist() == [z]
+        assert np.isnan(sp.pruning_path_["validation_score"][0])
+        sparsities.append(sp.sparsity_)
+    assert sparsities[0] < sparsities[1] < sparsities[2]
+    assert not hasattr(sp, "decision_function") and not hasattr(sp, "predict_proba")
+
+
+def test_prefit_leaves_the_given_estimator_untouched():
+    X, y = _blobs()
+    fitted = GDCClassifier(**SMALL).fit(X, y)
+    state = {k: v.clone() for k, v in fitted.module_.state_dict().items()}
+    pred = fitted.predict_proba(X)
+    sp = StatisticalPruning(fitted, z_crit=2.0, variance="gauss_newton", prefit=True,
+                            retrain_epochs=2, retrain_learning_rate=0.05).fit(X, y)
+    assert sp.estimator_ is not fitted and sp.sparsity_ > 0
+    assert fitted.module_.state_dict().keys() == state.keys()  # no mask buffers added
+    assert all(torch.equal(fitted.module_.state_dict()[k], v) for k, v in state.items())
+    np.testing.assert_array_equal(fitted.predict_proba(X), pred)
+    with pytest.raises(Exception, match="not fitted"):
+        StatisticalPruning(GDCClassifier(), prefit=True).fit(X, y)
+
+
+def test_pickle_round_trip_keeps_masks_and_predictions():
+    X, y = _blobs()
+    sp = StatisticalPruning(GDCClassifier(**SMALL), z_crit=1.5, variance="gauss_newton",
+                            retrain_epochs=2, random_state=0).fit(X, y)
+    loaded = pickle.loads(pickle.dumps(sp))
+    np.testing.assert_array_equal(loaded.predict_proba(X), sp.predict_proba(X))
+    _pruned_entries_are_zero(loaded.estimator_)
+    for name, mask in masks.get_masks(loaded.estimator_.module_).items():
+        np.testing.assert_array_equal(mask.numpy(), sp.masks_[name])
+    # Training the reloaded estimator further keeps the pruned weights at zero.
+    inner = loaded.estimator_.set_params(warm_start=True, max_iter=3)
+    inner.fit(X, y)
+    _pruned_entries_are_zero(inner)
+
+
+def test_delegation_and_errors():
+    X, y = _blobs()
+    labels = np.array(["a", "b", "c"])[y]
+    sp = StatisticalPruning(GDCClassifier(**SMALL), z_crit=0.5, variance="gauss_newton",
+                            retrain_epochs=1).fit(X, labels)
+    assert sp.classes_.tolist() == ["a", "b", "c"]
+    assert sp.n_features_in_ == X.shape[1]
+    np.testing.assert_array_equal(sp.predict(X), sp.estimator_.predict(X))
+    np.testing.assert_array_equal(sp.decision_function(X), sp.estimator_.decision_function(X))
+    assert sp.score(X, labels) == sp.estimator_.score(X, labels)
+    with pytest.raises(TypeError, match="prunes skconvex estimators"):
+        StatisticalPruning(LogisticRegression()).fit(X, y)
+
+
+def test_lenet5_convolutions_are_pruned_and_c3_table_is_not_counted():
+    rng = np.random.RandomState(0)
+    X = rng.rand(40, 1, 28, 28)
+    y = np.arange(40) % 2
+    net = GDCClassifier(module="lenet5", max_iter=2, batch_size=20, random_state=0).fit(X, y)
+    # 40 random images carry little signal: z is of order 0.01 in every layer.
+    sp = StatisticalPruning(net, z_crit=0.01, variance="gauss_newton", retrain_epochs=1,
+                            prefit=True, random_state=0).fit(X, y)
+    layers = sp.layer_sparsity_
+    assert set(layers) == {"c1.weight", "c3.weight", "c5.weight", "f6.weight", "output.weight"}
+    assert all(0 < s < 1 for s in layers.values())
+    c3 = sp.estimator_.module_.c3
+    table = c3.connection_mask.bool()
+    assert torch.all(~c3.weight_mask[~table])  # disconnected maps stay disconnected
+    kept = int(c3.weight_mask.sum())
+    assert layers["c3.weight"] == pytest.approx(1 - kept / (60 * 25))
+    _pruned_entries_are_zero(sp.estimator_)
+
+
+# --------------------------------------------- GradualStatisticalPruning
+def test_gsp_follows_algorithm_3():
+    X, y = _blobs(n=150, seed=1)
+    gsp = GradualStatisticalPruning(
+        GDCClassifier(**SMALL), z_start=0.5, z_max=4.0, z_step=0.5, retrain_epochs=3,
+        retrain_learning_rate=0.05, variance="gauss_newton", validation_fraction=0.3,
+        random_state=0,
+    ).fit(X, y)
+    path = gsp.pruning_path_
+    assert path["z_crit"].tolist() == [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0]
+    # A candidate replaces the kept network only when strictly better on validation.
+    best = gsp.initial_validation_score_
+    for score, accepted in zip(path["validation_score"], path["accepted"]):
+        assert accepted == (score > best)
+        best = max(best, score)
+    assert gsp.best_validation_score_ == best
+    if path["accepted"].any():
+        last = np.flatnonzero(path["accepted"])[-1]
+        assert gsp.best_z_ == path["z_crit"][last]
+        assert gsp.sparsity_ == pytest.approx(path["sparsity"][last])
+    else:
+        assert gsp.best_z_ is None and gsp.sparsity_ == 0.0
+    _pruned_entries_are_zero(gsp.estimator_)
+
+
+def test_gsp_target_score_stops_and_validation_data_can_be_passed():
+    X, y = _blobs(n=150, seed=1)
+    X_val, y_val = _blobs(n=60, seed=2)
+    common = dict(z_start=0.5, z_max=3.0, z_step=0.5, retrain_epochs=2, variance="gauss_newton",
+                  random_state=0)
+    gsp = GradualStatisticalPruning(GDCClassifier(**SMALL), target_score=0.0, **common)
+    gsp.fit(X, y, X_val=X_val, y_val=y_val)
+    assert len(gsp.pruning_path_["z_crit"]) == 0  # the unpruned net already meets it
+    assert gsp.best_z_ is None and gsp.sparsity_ == 0.0
+    full = GradualStatisticalPruning(GDCClassifier(**SMALL), **common).fit(
+        X, y, X_val=X_val, y_val=y_val
+    )
+    assert len(full.pruning_path_["z_crit"]) == 6
+    # With X_val given, all of X trains the inner estimator.
+    alone = GDCClassifier(**SMALL).fit(X, y)
+    inner = GradualStatisticalPruning(GDCClassifier(**SMALL), prefit=False, **common)
+    inner.fit(X, y, X_val=X_val, y_val=y_val)
+    assert inner.initial_validation_score_ == alone.score(X_val, y_val)
+    with pytest.raises(ValueError, match="both X_val and y_val"):
+        gsp.fit(X, y, X_val=X_val)
+
+
+def test_gsp_split_is_stratified_and_reproducible():
+    X, y = _blobs(n=120)
+    make = lambda: GradualStatisticalPruning(  # noqa: E731
+        GDCClassifier(**SMALL), z_start=1.0, z_max=2.0, z_step=1.0, retrain_epochs=2,
+        variance="gauss_newton", random_state=3,
+    )
+    a, b = make().fit(X, y), make().fit(X, y)
+    for key in a.pruning_path_:
+        np.testing.assert_array_equal(a.pruning_path_[key], b.pruning_path_[key])
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    Xr, yr = _regression(n=10)
+    with pytest.raises(ValueError, match="validation set is too small"):
+        GradualStatisticalPruning(GDCRegressor(**SMALL), validation_fraction=0.1).fit(Xr, yr)
+
+
+def test_grid_search_tunes_lambda_and_z_together():
+    X, y = _blobs(n=90)
+    gsp = GradualStatisticalPruning(
+        GDCClassifier(hidden_layer_sizes=(8,), max_iter=20, learning_rate_init=0.01, random_state=0),
+        z_start=0.5, z_max=1.5, retrain_epochs=1, variance="gauss_newton", random_state=0,
+    )
+    grid = {"z_step": [0.5, 1.0], "estimator__lambda_init": [10.0, 100.0]}
+    search = GridSearchCV(gsp, grid, cv=2).fit(X, y)
+    assert len(search.cv_results_["params"]) == 4
+    assert search.best_params_["z_step"] in (0.5, 1.0)
+    assert search.best_estimator_.estimator_.get_params()["lambda_init"] in (10.0, 100.0)
+    assert search.score(X, y) == search.best_estimator_.score(X, y)
+    assert clone(gsp).get_params()["estimator__lambda_init"] == "auto"
+
+
+def test_gsp_regressor_and_interrupt_keeps_best(monkeypatch):
+    X, y = _regression()
+    gsp = GradualStatisticalPruning(GDCRegressor(**SMALL), z_start=0.5, z_max=2.0, z_step=0.5,
+                                    retrain_epochs=2, variance="gauss_newton", random_state=0)
+    gsp.fit(X, y)
+    assert gsp.best_validation_score_ >= gsp.initial_validation_score_
+    assert gsp.predict(X).shape == (len(X),)
+
+    # Ctrl-C during the third retraining: the estimator stays usable, with the path so far.
+    calls = {"n": 0}
+    original = GDCRegressor._retrain
+
+    def interrupted(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(GDCRegressor, "_retrain", interrupted)
+    with pytest.warns(UserWarning, match="interrupted after 2 of 4"):
+        gsp.fit(X, y)
+    assert len(gsp.pruning_path_["z_crit"]) == 2
+    assert np.isfinite(gsp.predict(X)).all()
+
+
+def test_meta_estimators_ignore_convergence_noise():
+    # The inner fit's ConvergenceWarning surfaces unchanged (nothing is swallowed).
+    X, y = _blobs()
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        StatisticalPruning(GDCClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0),
+                           retrain_epochs=0, variance="gauss_newton").fit(X, y)
+    assert any(issubclass(w.category, ConvergenceWarning) for w in record)
