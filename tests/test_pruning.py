@@ -370,3 +370,52 @@ def test_meta_estimators_ignore_convergence_noise():
         StatisticalPruning(GDCClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0),
                            retrain_epochs=0, variance="gauss_newton").fit(X, y)
     assert any(issubclass(w.category, ConvergenceWarning) for w in record)
+
+
+class _SharedLayer(torch.nn.Module):
+    """One Linear called twice in a forward pass (weight sharing)."""
+
+    def __init__(self):
+        super().__init__()
+        self.inner = torch.nn.Linear(4, 4)
+        self.out = torch.nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.out(torch.tanh(self.inner(torch.tanh(self.inner(x)))))
+
+
+@pytest.mark.parametrize(
+    "make, n_features",
+    [
+        (lambda: MLP(20, 3, (7, 5), activation="tanh"), 20),
+        (lambda: __import__("skconvex").nn.LeNet5(), 784),
+        (
+            lambda: torch.nn.Sequential(
+                torch.nn.Unflatten(1, (2, 10)), torch.nn.Conv1d(2, 3, 3, padding=1, stride=2),
+                torch.nn.Flatten(), torch.nn.Linear(15, 2),
+            ),
+            20,
+        ),
+        (_SharedLayer, 4),
+    ],
+    ids=["mlp", "lenet5", "conv1d", "shared-layer"],
+)
+def test_gauss_newton_diagonal_equals_per_sample_autograd(make, n_features):
+    from skconvex.pruning.zstatistics import gauss_newton_diagonal
+
+    torch.manual_seed(0)
+    net = make().double().eval()
+    X = torch.rand(5, n_features, dtype=torch.float64)
+    w = torch.rand(5, dtype=torch.float64)
+    params = masks.prunable_parameters(net, include_bias=True)
+    softmax = lambda out: torch.softmax(out, dim=1)  # noqa: E731
+    D = gauss_newton_diagonal(net, X, params, transform=softmax, sample_weight=w, batch_size=2)
+    expected = {n: torch.zeros_like(p) for n, p in params.items()}
+    for k in range(len(X)):
+        out = softmax(net(X[k : k + 1]))[0]
+        for o in range(out.numel()):
+            grads = torch.autograd.grad(out[o], list(params.values()), retain_graph=True)
+            for name, g in zip(params, grads):
+                expected[name] += w[k] * g**2
+    for name in params:
+        torch.testing.assert_close(D[name], expected[name], rtol=1e-10, atol=0)

@@ -194,12 +194,15 @@ def prune_(module: nn.Module, keep: Mapping[str, Tensor]) -> None:
         ``True`` where the entry may stay; a name without a mask is an error.
     """
     layers = get_masks(module)
-    for name, k in keep.items():
+    for name, k in keep.items():  # check everything first: all or nothing
         if name not in layers:
             raise KeyError(f"{name!r} has no mask; call add_masks first.")
+        if k.shape != layers[name].shape:
+            raise ValueError(
+                f"keep[{name!r}] has shape {tuple(k.shape)}, expected {tuple(layers[name].shape)}."
+            )
+    for name, k in keep.items():
         mask = layers[name]
-        if k.shape != mask.shape:
-            raise ValueError(f"keep[{name!r}] has shape {tuple(k.shape)}, expected {tuple(mask.shape)}.")
         mask.logical_and_(k.to(device=mask.device, dtype=torch.bool))
     apply_masks_(module)
 
@@ -283,10 +286,11 @@ def compact(mlp: nn.Module) -> tuple[nn.Module, list[Tensor]]:
     weights = [layer.weight.detach().clone() for layer in linears]
     wmasks = [layer.weight_mask.clone() for layer in linears]
     biases = [
-        layer.bias.detach().clone() if layer.bias is not None else torch.zeros(layer.out_features)
+        layer.bias.detach().clone() if layer.bias is not None else torch.zeros_like(layer.weight[:, 0])
         for layer in linears
     ]
-    alive = [torch.ones(layer.out_features, dtype=torch.bool) for layer in linears[:-1]]
+    device = linears[0].weight.device
+    alive = [torch.ones(layer.out_features, dtype=torch.bool, device=device) for layer in linears[:-1]]
     changed = True
     while changed:
         changed = False
@@ -305,7 +309,10 @@ def compact(mlp: nn.Module) -> tuple[nn.Module, list[Tensor]]:
                 wmasks[h + 1][:, dead] = False
                 changed = True
     # An empty layer keeps one disconnected unit (a layer needs a width of 1).
-    kept = [a.nonzero().flatten() if a.any() else torch.zeros(1, dtype=torch.long) for a in alive]
+    kept = [
+        a.nonzero().flatten() if a.any() else torch.zeros(1, dtype=torch.long, device=device)
+        for a in alive
+    ]
     small = copy.deepcopy(mlp)
     rows = [*kept, None]
     cols = [None, *kept]
@@ -316,7 +323,8 @@ def compact(mlp: nn.Module) -> tuple[nn.Module, list[Tensor]]:
             w, m, b = w[rows[i]], m[rows[i]], b[rows[i]]
         if cols[i] is not None:
             w, m = w[:, cols[i]], m[:, cols[i]]
-        layer = nn.Linear(w.shape[1], w.shape[0], bias=old.bias is not None)
+        # A bias-free layer that received folded constants needs a bias now.
+        layer = nn.Linear(w.shape[1], w.shape[0], bias=old.bias is not None or bool(b.any()))
         layer = layer.to(device=old.weight.device, dtype=old.weight.dtype)
         layer.weight.copy_(w * m)
         if layer.bias is not None:

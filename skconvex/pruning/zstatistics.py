@@ -35,7 +35,6 @@ __all__ = ["VARIANCES", "gauss_newton_diagonal", "mse_and_gradient", "z_statisti
 VARIANCES = ("paper", "gauss_newton")
 
 OutputMap = Callable[[Tensor], Tensor] | None
-_JACOBIAN_ELEMENTS = 2**24  # entries of one chunk of per-sample Jacobians (memory bound)
 
 
 def _outputs(module: nn.Module, X: Tensor, transform: OutputMap) -> Tensor:
@@ -78,6 +77,53 @@ def mse_and_gradient(
     return loss, dict(zip(names, grads))
 
 
+def _layer_input(layer: nn.Module, a: Tensor) -> Tensor:
+    """The input as per-sample gradients need it: rows for Linear, unfolded for Conv."""
+    if isinstance(layer, nn.Linear):
+        return a.reshape(a.shape[0], -1, a.shape[-1])  # (B, T, in)
+    if isinstance(layer, (nn.Conv1d, nn.Conv2d)):
+        if layer.groups != 1 or layer.padding_mode != "zeros" or isinstance(layer.padding, str):
+            raise NotImplementedError(
+                "variance='gauss_newton' supports convolutions with groups=1, zero "
+                "padding given as integers."
+            )
+        one_d = isinstance(layer, nn.Conv1d)
+
+        def pair(v):
+            return (1, v[0]) if one_d else v
+
+        return torch.nn.functional.unfold(
+            a.unsqueeze(2) if one_d else a, pair(layer.kernel_size),
+            dilation=pair(layer.dilation), padding=(0, layer.padding[0]) if one_d else layer.padding,
+            stride=pair(layer.stride),
+        ).transpose(1, 2)  # (B, L, C·k)
+    raise NotImplementedError(
+        f"variance='gauss_newton' does not support {type(layer).__name__} layers."
+    )
+
+
+def _per_sample_grads(layer: nn.Module, cols: Tensor, delta: Tensor) -> dict[str, Tensor]:
+    """Per-sample gradients ``(B, *shape)`` of a layer's weight and bias.
+
+    ``cols`` is :func:`_layer_input` of the layer's input, ``delta`` the derivative
+    of one output (summed over the batch, so row k holds sample k's derivative) with
+    respect to the layer's output.
+    """
+    if isinstance(layer, nn.Linear):
+        d2 = delta.reshape(delta.shape[0], -1, delta.shape[-1])
+        return {"weight": torch.bmm(d2.transpose(1, 2), cols), "bias": d2.sum(dim=1)}
+    if isinstance(layer, (nn.Conv1d, nn.Conv2d)):
+        d = delta.reshape(delta.shape[0], delta.shape[1], -1)  # (B, out, L)
+        grad = torch.bmm(d, cols).reshape(delta.shape[0], *layer.weight.shape)
+        mask = getattr(layer, "connection_mask", None)  # a fixed connection table
+        if isinstance(mask, Tensor) and mask.shape == layer.weight.shape:
+            grad = grad * mask
+        return {"weight": grad, "bias": d.sum(dim=2)}
+    raise NotImplementedError(
+        f"variance='gauss_newton' does not support {type(layer).__name__} layers."
+    )
+
+
 def gauss_newton_diagonal(
     module: nn.Module,
     X: Tensor,
@@ -85,39 +131,91 @@ def gauss_newton_diagonal(
     *,
     transform: OutputMap = None,
     sample_weight: Tensor | None = None,
-    batch_size: int = 4096,
+    batch_size: int = 1024,
 ) -> dict[str, Tensor]:
     """``Σ_k w_k Σ_o (∂f_o(x_k)/∂w_i)²`` per parameter entry, float64.
 
-    Per-sample Jacobians come from :func:`torch.func.jacrev` under
-    :func:`torch.func.vmap`, in chunks sized so that one chunk holds at most
-    2**24 Jacobian entries.
+    Exact per-sample gradients, as in BackPACK's batch gradients: forward hooks keep
+    each Linear/Conv layer's input ``a`` and output ``z``; one backward pass per
+    output o gives ``∂f_o(x_k)/∂z_k`` for every sample at once (samples do not
+    interact in evaluation mode), and a Linear weight's per-sample gradient is the
+    outer product of that with ``a_k`` (for a single 2-d call, the sum of squares is
+    the matrix product ``(δ²)ᵀ a²``, never materializing per-sample gradients);
+    convolutions use the unfolded input. A layer called several times in one
+    forward pass has its per-sample gradients summed over the calls before squaring.
     """
-    from torch.func import functional_call, jacrev, vmap
+    layers: dict[nn.Module, dict[str, str]] = {}
+    for name in params:
+        path, _, local = name.rpartition(".")
+        layers.setdefault(module.get_submodule(path) if path else module, {})[local] = name
+    calls: list[tuple[nn.Module, Tensor, Tensor]] = []
 
-    selected = {n: p.detach() for n, p in params.items()}
-    fixed = {n: p.detach() for n, p in module.named_parameters() if n not in selected}
-    buffers = dict(module.named_buffers())
+    def hook(layer, inputs, output):
+        calls.append((layer, inputs[0].detach(), output))
 
-    def f(sel: dict[str, Tensor], x: Tensor) -> Tensor:
-        out = functional_call(module, ({**fixed, **sel}, buffers), (x.unsqueeze(0),))
-        return (out if transform is None else transform(out)).reshape(-1)
-
-    with torch.no_grad():
-        n_outputs = _outputs(module, X[:1], transform).shape[1]
-    n_params = sum(p.numel() for p in selected.values())
-    chunk = max(1, min(batch_size, _JACOBIAN_ELEMENTS // max(1, n_outputs * n_params)))
-    per_sample = vmap(jacrev(f), in_dims=(None, 0))
-    acc = {n: torch.zeros_like(p, dtype=torch.float64) for n, p in selected.items()}
-    for start in range(0, len(X), chunk):
-        jac = per_sample(selected, X[start : start + chunk])  # name -> (B, m, *shape)
-        for name, j in jac.items():
-            sq = j.to(torch.float64).square().sum(dim=1)  # (B, *shape)
-            if sample_weight is not None:
-                w = sample_weight[start : start + chunk].to(torch.float64)
-                sq = sq * w.reshape(-1, *([1] * (sq.dim() - 1)))
-            acc[name] += sq.sum(dim=0)
+    handles = [layer.register_forward_hook(hook) for layer in layers]
+    acc = {n: torch.zeros_like(p, dtype=torch.float64) for n, p in params.items()}
+    try:
+        for start in range(0, len(X), batch_size):
+            calls.clear()
+            xb = X[start : start + batch_size]
+            with torch.enable_grad():
+                out = _outputs(module, xb, transform)
+                w = None
+                if sample_weight is not None:
+                    w = sample_weight[start : start + batch_size].to(torch.float64)
+                outputs = [z for _, _, z in calls]
+                fast = _fast_linear_calls(calls)
+                inputs = [a if i in fast else _layer_input(layer, a) for i, (layer, a, _) in enumerate(calls)]
+                for o in range(out.shape[1]):
+                    deltas = torch.autograd.grad(
+                        out[:, o].sum(), outputs, retain_graph=True, allow_unused=True
+                    )
+                    _accumulate(acc, layers, calls, inputs, fast, deltas, w)
+    finally:
+        for handle in handles:
+            handle.remove()
+        calls.clear()
     return acc
+
+
+def _fast_linear_calls(calls) -> set[int]:
+    """Indices of calls of Linear layers used once, on 2-d inputs."""
+    counts: dict[nn.Module, int] = {}
+    for layer, _, _ in calls:
+        counts[layer] = counts.get(layer, 0) + 1
+    return {
+        i for i, (layer, a, _) in enumerate(calls)
+        if isinstance(layer, nn.Linear) and counts[layer] == 1 and a.dim() == 2
+    }
+
+
+def _accumulate(acc, layers, calls, inputs, fast, deltas, w) -> None:
+    """Add Σ_k w_k (per-sample gradient)² of one output to ``acc``."""
+    summed: dict[tuple[nn.Module, str], Tensor] = {}
+    for i, ((layer, _, _), cols, delta) in enumerate(zip(calls, inputs, deltas)):
+        if delta is None:
+            continue
+        names = layers[layer]
+        if i in fast:  # Σ_k w_k δ_ki² a_kj² as one matrix product
+            d2 = delta.to(torch.float64).square()
+            if w is not None:
+                d2 = d2 * w[:, None]
+            if "weight" in names:
+                acc[names["weight"]] += d2.T @ cols.to(torch.float64).square()
+            if "bias" in names:
+                acc[names["bias"]] += d2.sum(dim=0)
+            continue
+        for local, g in _per_sample_grads(layer, cols, delta).items():
+            if local in names:
+                key = (layer, local)
+                summed[key] = summed[key] + g if key in summed else g
+    for (layer, local), g in summed.items():
+        # Square in the layer's dtype and reduce over the batch before going to
+        # float64: per-sample gradients are the big tensors here.
+        sq = g.square_().reshape(g.shape[0], -1)
+        total = sq.sum(dim=0) if w is None else w.to(sq.dtype) @ sq
+        acc[layers[layer][local]] += total.reshape(acc[layers[layer][local]].shape).to(torch.float64)
 
 
 def z_statistics(
@@ -185,7 +283,7 @@ def z_statistics(
         if variance == "gauss_newton":
             curvature = gauss_newton_diagonal(
                 module, X, params, transform=transform, sample_weight=sample_weight,
-                batch_size=batch_size,
+                batch_size=min(batch_size, 1024),  # per-sample conv gradients: memory
             )
     finally:
         module.train(was_training)
