@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["consistency", "digits", "cost"]
+ORDER = ["consistency", "digits", "cost", "pruning"]
 HEADER = """# Benchmarks
 
 Measured on the project's CI-class machine (2 cores, no GPU) unless a section says

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_training_history"]
+__all__ = ["plot_pruning_path", "plot_training_history"]
 
 _STAGE_COLORS = {"nrae": "#fde0dd", "rae": "#e0ecf4", "mean": "#f7f7f7", "adaptive": "#e5f5e0"}
 _STAGE_NAMES = {
@@ -85,4 +85,78 @@ def plot_training_history(estimator: Any, axes=None):
     ax_lam.set_ylabel("λ (risk-sensitivity index)")
     ax_lam.set_xlabel("epoch")
     ax_err.set_title(f"{type(estimator).__name__}: training history")
+    return fig
+
+
+def plot_pruning_path(pruner: Any, ax=None):
+    """Sparsity and validation score against the critical value z_c.
+
+    One point per pruning step of a fitted :class:`~skconvex.GradualStatisticalPruning`
+    (or :class:`~skconvex.StatisticalPruning`): the share of pruned connections of the
+    retrained candidate (left axis) and its validation score (right axis), accepted
+    steps filled, rejected ones hollow; the unpruned network's score is a dashed line
+    and the kept network's z_c a vertical line.
+
+    Parameters
+    ----------
+    pruner : fitted GradualStatisticalPruning or StatisticalPruning
+        Anything with ``pruning_path_`` (and optionally ``best_z_`` and
+        ``initial_validation_score_``).
+    ax : matplotlib Axes, optional
+        Where to draw the sparsity; the score goes on a twin axis.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.preprocessing import minmax_scale
+    >>> from skconvex import GDCClassifier, GradualStatisticalPruning
+    >>> from skconvex.plotting import plot_pruning_path
+    >>> X, y = load_iris(return_X_y=True)
+    >>> net = GDCClassifier(hidden_layer_sizes=(8,), max_iter=50, random_state=0)
+    >>> gsp = GradualStatisticalPruning(net, z_start=1, z_max=3, z_step=1, retrain_epochs=1,
+    ...                                 variance="gauss_newton", random_state=0)
+    >>> fig = plot_pruning_path(gsp.fit(minmax_scale(X, (-1, 1)), y))
+    >>> [a.get_ylabel() for a in fig.axes]
+    ['pruned connections (%)', 'validation score']
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
+    else:
+        fig = ax.figure
+    path = pruner.pruning_path_
+    z = np.asarray(path["z_crit"], dtype=float)
+    accepted = np.asarray(path["accepted"], dtype=bool)
+    sparsity = 100 * np.asarray(path["sparsity"], dtype=float)
+    score = np.asarray(path["validation_score"], dtype=float)
+
+    ax.plot(z, sparsity, color="C0", lw=1, label="pruned (candidate)")
+    ax.scatter(z[accepted], sparsity[accepted], color="C0", zorder=3, label="accepted step")
+    ax.scatter(z[~accepted], sparsity[~accepted], facecolors="none", edgecolors="C0", zorder=3,
+               label="rejected step")
+    ax.set_xlabel("critical value z_c")
+    ax.set_ylabel("pruned connections (%)")
+    ax.set_ylim(-2, 102)
+
+    twin = ax.twinx()
+    twin.plot(z, score, color="C3", marker=".", label="validation score (candidate)")
+    initial = getattr(pruner, "initial_validation_score_", None)
+    if initial is not None:
+        twin.axhline(initial, color="C3", ls="--", lw=1, label="unpruned network")
+    twin.set_ylabel("validation score")
+    best = getattr(pruner, "best_z_", None)
+    if best is not None:
+        ax.axvline(best, color="0.4", ls=":", label=f"kept: z_c = {best:g}")
+    handles = ax.get_legend_handles_labels()
+    twin_handles = twin.get_legend_handles_labels()
+    ax.legend(handles[0] + twin_handles[0], handles[1] + twin_handles[1], loc="best",
+              fontsize="small")
+    ax.set_title(f"{type(pruner).__name__}: pruning path")
     return fig

@@ -586,7 +586,7 @@ def test_warm_start_keeps_lambda_min_auto_of_the_first_lambda(clf_data):
 def test_warm_start_rejects_new_classes(clf_data):
     X, y = clf_data
     clf = GDCClassifier(warm_start=True, **SMALL).fit(X[y < 2], y[y < 2])
-    with pytest.raises(ValueError, match="cannot add classes"):
+    with pytest.raises(ValueError, match="cannot learn new classes"):
         clf.fit(X, y)
 
 

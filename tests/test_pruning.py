@@ -285,6 +285,20 @@ def test_gsp_follows_algorithm_3():
     _pruned_entries_are_zero(gsp.estimator_)
 
 
+def test_gsp_accept_not_worse_prunes_on_ties():
+    X, y = _blobs(n=150, seed=1)
+    common = dict(z_start=0.5, z_max=3.0, z_step=0.5, retrain_epochs=2,
+                  retrain_learning_rate=0.05, variance="gauss_newton", validation_fraction=0.3,
+                  random_state=0)
+    strict = GradualStatisticalPruning(GDCClassifier(**SMALL), **common).fit(X, y)
+    loose = GradualStatisticalPruning(GDCClassifier(**SMALL), accept="not_worse", **common).fit(X, y)
+    best = loose.initial_validation_score_
+    for score, accepted in zip(loose.pruning_path_["validation_score"], loose.pruning_path_["accepted"]):
+        assert accepted == (score >= best)
+        best = max(best, score) if accepted else best
+    assert loose.best_validation_score_ >= strict.initial_validation_score_
+
+
 def test_gsp_target_score_stops_and_validation_data_can_be_passed():
     X, y = _blobs(n=150, seed=1)
     X_val, y_val = _blobs(n=60, seed=2)

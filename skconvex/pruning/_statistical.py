@@ -327,7 +327,7 @@ class GradualStatisticalPruning(_PruningMetaEstimator):
     ``z_c = z_start, z_start + z_step, …, z_max``: prune ``w_old`` at z_c
     (:class:`StatisticalPruning`), retrain for ``retrain_epochs`` epochs and keep the
     epoch with the best validation score ``v_new``; if ``v_new > v_old`` the pruned
-    network replaces ``w_old``. Stops after ``z_max`` or as soon as ``v_old`` reaches
+    network replaces ``w_old`` (``accept="not_worse"``: ``v_new >= v_old``). Stops after ``z_max`` or as soon as ``v_old`` reaches
     ``target_score`` (the paper's v_opt). The result is the best network seen.
 
     Scores are the estimator's: accuracy for classifiers, R² for regressors, so
@@ -344,6 +344,11 @@ class GradualStatisticalPruning(_PruningMetaEstimator):
     target_score : float or None, default=None
         Stop once the best validation score reaches it (the paper's v_opt, e.g.
         0.992 accuracy for its 0.80 % error); None runs the whole grid.
+    accept : {"better", "not_worse"}, default="better"
+        When a candidate replaces the kept network: ``"better"``, strictly higher
+        validation score (Algorithm 3); ``"not_worse"``, a score at least as high, so
+        that pruning goes on while validation does not suffer (with accuracy on a
+        small validation set, ties are frequent and "better" often never prunes).
     validation_fraction : float or None, default=0.1
         Share of the training data held out (stratified for classifiers) for the
         validation score when ``fit`` gets no ``X_val``. None scores on the training
@@ -400,6 +405,7 @@ class GradualStatisticalPruning(_PruningMetaEstimator):
         "z_step": [Interval(Real, 0, None, closed="neither")],
         "target_score": [Real, None],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
+        "accept": [StrOptions({"better", "not_worse"})],
     }
 
     def __init__(
@@ -412,6 +418,7 @@ class GradualStatisticalPruning(_PruningMetaEstimator):
         target_score: float | None = None,
         validation_fraction: float | None = 0.1,
         *,
+        accept: str = "better",
         retrain_solver: str = "sgd",
         retrain_learning_rate: float = 1e-5,
         retrain_momentum: float = 0.5,
@@ -428,6 +435,7 @@ class GradualStatisticalPruning(_PruningMetaEstimator):
         self.retrain_epochs = retrain_epochs
         self.target_score = target_score
         self.validation_fraction = validation_fraction
+        self.accept = accept
         self.retrain_solver = retrain_solver
         self.retrain_learning_rate = retrain_learning_rate
         self.retrain_momentum = retrain_momentum
@@ -520,7 +528,7 @@ class GradualStatisticalPruning(_PruningMetaEstimator):
                     loss = history.mean_error[best] if history.mean_error else np.nan
                 else:
                     v_new, loss = float(score(module.eval())), np.nan
-                accepted = bool(v_new > v_old)
+                accepted = bool(v_new > v_old if self.accept == "better" else v_new >= v_old)
                 rows.append(dict(z_crit=float(z_crit), sparsity=masks.sparsity(module),
                                  validation_score=float(v_new), training_loss=float(loss),
                                  accepted=accepted))
