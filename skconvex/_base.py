@@ -471,7 +471,8 @@ class NeuralNetMixin:
         super().__setstate__(state)
         if module_state is not None:
             device = resolve_device(self.device, fitting=False)
-            module = self._build(self._module_args_, torch.device("cpu"), _DTYPES[module_dtype])
+            with torch.random.fork_rng(devices=[]):  # building draws initial weights
+                module = self._build(self._module_args_, torch.device("cpu"), _DTYPES[module_dtype])
             register_mask_buffers(module, module_state)  # a pruned module's masks
             module.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in module_state.items()})
             self.module_ = module.to(device).eval()

@@ -19,6 +19,15 @@ from ._device import to_tensor
 __all__ = ["NeuralClassifierMixin", "NeuralRegressorMixin"]
 
 
+_SCORE_CHUNK = 8192  # rows per forward pass of a validation scorer (memory bound)
+
+
+def _outputs_in_chunks(module, X):
+    """``module(X)`` in chunks, without autograd (validation sets can be large)."""
+    with torch.no_grad():
+        return torch.cat([module(X[i : i + _SCORE_CHUNK]) for i in range(0, len(X), _SCORE_CHUNK)])
+
+
 class NeuralClassifierMixin:
     """Target encoding and decoding for classifiers (``classes_`` of any label type)."""
 
@@ -68,7 +77,7 @@ class NeuralClassifierMixin:
 
         def accuracy(module):
             with torch.no_grad():
-                hit = (module(X_val).argmax(dim=1) == target).double()
+                hit = (_outputs_in_chunks(module, X_val).argmax(dim=1) == target).double()
                 if sample_weight is None:
                     return float(hit.mean())
                 return float((hit * sample_weight).sum() / sample_weight.sum())
@@ -182,7 +191,7 @@ class NeuralRegressorMixin:
 
         def r2(module):
             with torch.no_grad():
-                pred = module(X_val).reshape(Y_val.shape).double()
+                pred = _outputs_in_chunks(module, X_val).reshape(Y_val.shape).double()
                 target = Y_val.double()
                 mean = (w * target).sum(dim=0) / w.sum()
                 ss_res = (w * (target - pred) ** 2).sum(dim=0)

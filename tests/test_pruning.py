@@ -433,3 +433,74 @@ def test_gauss_newton_diagonal_equals_per_sample_autograd(make, n_features):
                 expected[name] += w[k] * g**2
     for name in params:
         torch.testing.assert_close(D[name], expected[name], rtol=1e-10, atol=0)
+
+
+class _InplaceReLU(torch.nn.Module):
+    """A user module that overwrites a layer's output in place."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = torch.nn.Linear(3, 4)
+        self.b = torch.nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.b(torch.relu_(self.a(x)))
+
+
+def test_gauss_newton_survives_in_place_ops_downstream_of_a_layer():
+    from skconvex.pruning.zstatistics import gauss_newton_diagonal
+
+    torch.manual_seed(0)
+    net = _InplaceReLU().double().eval()
+    X = torch.randn(6, 3, dtype=torch.float64)
+    params = masks.prunable_parameters(net)
+    D = gauss_newton_diagonal(net, X, params)
+    expected = {n: torch.zeros_like(p) for n, p in params.items()}
+    for k in range(len(X)):
+        out = net(X[k : k + 1])[0]
+        for o in range(out.numel()):
+            for name, g in zip(params, torch.autograd.grad(out[o], list(params.values()), retain_graph=True)):
+                expected[name] += g**2
+    for name in params:
+        torch.testing.assert_close(D[name], expected[name], rtol=1e-10, atol=0)
+
+
+def test_non_finite_outputs_are_an_error():
+    net, X, T = _tiny_net()
+    X = X.copy()
+    X[0, 0] = np.nan
+    with pytest.raises(ValueError, match="not finite"):
+        z_statistics(net, torch.from_numpy(X), torch.from_numpy(T))
+
+
+def test_prefit_does_not_touch_the_global_torch_generator():
+    X, y = _blobs()
+    fitted = GDCClassifier(**SMALL).fit(X, y)
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    StatisticalPruning(fitted, prefit=True, retrain_epochs=0, variance="gauss_newton").fit(X, y)
+    torch.testing.assert_close(torch.rand(3), expected)
+
+
+def test_float_buffers_named_like_masks_are_not_masks():
+    layer = torch.nn.Linear(2, 2)
+    layer.register_buffer("weight_mask", torch.full((2, 2), 0.5))  # a user's soft mask
+    assert masks.masked_parameters(layer) == [] and masks.get_masks(layer) == {}
+
+
+def test_compact_keeps_folded_constants_in_masked_biases():
+    torch.manual_seed(0)
+    net = MLP(3, 2, hidden_layer_sizes=(3,), activation="tanh").double()
+    masks.add_masks(net, include_bias=True)
+    keep = torch.ones(3, 3, dtype=torch.bool)
+    keep[0] = False  # unit 0 becomes a constant tanh(b_0)
+    bias_keep = torch.tensor([True, False])  # output 1's bias is pruned
+    masks.prune_(net, {"linears.0.weight": keep, "linears.1.bias": bias_keep})
+    small, _ = masks.compact(net)
+    x = torch.randn(4, 3, dtype=torch.float64)
+    before = net.eval()(x)
+    torch.testing.assert_close(small(x), before)
+    masks.apply_masks_(small)  # what any retraining does: the function must not change
+    torch.testing.assert_close(small(x), before)
+    assert small.linears[1].bias_mask.tolist() == [True, True]

@@ -142,7 +142,7 @@ def masked_parameters(module: nn.Module) -> list[tuple[nn.Parameter, Tensor]]:
     for name, param in module.named_parameters():
         layer, local = _owner(module, name)
         mask = getattr(layer, local + _SUFFIX, None)
-        if isinstance(mask, Tensor):
+        if isinstance(mask, Tensor) and mask.dtype == torch.bool:
             pairs.append((param, mask))
     return pairs
 
@@ -153,7 +153,7 @@ def get_masks(module: nn.Module) -> dict[str, Tensor]:
     for name, param in module.named_parameters():
         layer, local = _owner(module, name)
         mask = getattr(layer, local + _SUFFIX, None)
-        if isinstance(mask, Tensor):
+        if isinstance(mask, Tensor) and mask.dtype == torch.bool:
             out[name] = mask
     return out
 
@@ -292,6 +292,10 @@ def compact(mlp: nn.Module) -> tuple[nn.Module, list[Tensor]]:
     device = linears[0].weight.device
     alive = [torch.ones(layer.out_features, dtype=torch.bool, device=device) for layer in linears[:-1]]
     changed = True
+    # Bias entries that receive a folded constant must be kept (a masked entry is zero).
+    bias_masks = [
+        layer.bias_mask.clone() if hasattr(layer, "bias" + _SUFFIX) else None for layer in linears
+    ]
     while changed:
         changed = False
         for h in range(len(alive)):
@@ -301,7 +305,10 @@ def compact(mlp: nn.Module) -> tuple[nn.Module, list[Tensor]]:
             if constant.any():
                 # The unit outputs activation(bias) whatever the input: fold it.
                 value = activation(biases[h][constant])
-                biases[h + 1] += (weights[h + 1][:, constant] * wmasks[h + 1][:, constant]) @ value
+                folded = (weights[h + 1][:, constant] * wmasks[h + 1][:, constant]) @ value
+                biases[h + 1] += folded
+                if bias_masks[h + 1] is not None:
+                    bias_masks[h + 1] |= folded != 0
             dead = alive[h] & (~incoming | ~outgoing)
             if dead.any():
                 alive[h] &= ~dead
@@ -330,8 +337,8 @@ def compact(mlp: nn.Module) -> tuple[nn.Module, list[Tensor]]:
         if layer.bias is not None:
             layer.bias.copy_(b)
         layer.register_buffer("weight" + _SUFFIX, m.clone())
-        if hasattr(old, "bias" + _SUFFIX):
-            bm = old.bias_mask if rows[i] is None else old.bias_mask[rows[i]]
+        if bias_masks[i] is not None:
+            bm = bias_masks[i] if rows[i] is None else bias_masks[i][rows[i]]
             layer.register_buffer("bias" + _SUFFIX, bm.clone())
         new_layers.append(layer)
     small.linears = nn.ModuleList(new_layers)

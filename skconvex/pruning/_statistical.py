@@ -14,6 +14,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -58,6 +59,11 @@ class _PruningMetaEstimator(MetaEstimatorMixin, BaseEstimator):
 
     # --------------------------------------------------------------- fitting
     def _fit_estimator(self, X, y, sample_weight) -> NeuralNetMixin:
+        if not isinstance(self.estimator, NeuralNetMixin):
+            raise TypeError(
+                f"{type(self).__name__} prunes skconvex estimators (a torch module in "
+                f"`module_`); got {type(self.estimator).__name__}."
+            )
         if self.prefit:
             check_is_fitted(self.estimator)
             # The user's model stays untouched: prune a copy (SelectFromModel does too).
@@ -65,11 +71,6 @@ class _PruningMetaEstimator(MetaEstimatorMixin, BaseEstimator):
         else:
             fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
             estimator = clone(self.estimator).fit(X, y, **fit_params)
-        if not isinstance(estimator, NeuralNetMixin):
-            raise TypeError(
-                f"{type(self).__name__} prunes skconvex estimators (a torch module in "
-                f"`module_`); got {type(estimator).__name__}."
-            )
         self.estimator_ = estimator
         return estimator
 
@@ -94,11 +95,18 @@ class _PruningMetaEstimator(MetaEstimatorMixin, BaseEstimator):
         factory = make_optimizer_factory(
             self.retrain_solver, self.retrain_learning_rate, momentum=self.retrain_momentum
         )
-        return estimator._retrain(
+        history = estimator._retrain(
             Xt, Yt, swt, epochs=self.retrain_epochs, optimizer_factory=factory,
             validation_score=validation_score, restore_best=validation_score is not None,
             seed=seed,
         )
+        if history.stop_reason == "diverged":
+            warnings.warn(
+                f"Retraining diverged (non-finite loss or weights) at epoch {history.n_iter}; "
+                "the best retrained weights were kept. Lower retrain_learning_rate.",
+                ConvergenceWarning,
+            )
+        return history
 
     def _record_masks(self) -> None:
         module = self.estimator_.module_
@@ -311,6 +319,12 @@ class StatisticalPruning(_PruningMetaEstimator):
         if self.retrain_epochs > 0:
             history = self._retrain(estimator, data, seed=int(rng.randint(2**31 - 1)))
             loss = history.mean_error[-1] if history.mean_error else np.nan
+            if history.stop_reason == "interrupted":
+                warnings.warn(
+                    f"Retraining interrupted after {history.n_iter} epochs; the pruned "
+                    "network was kept and the estimator is usable.",
+                    UserWarning,
+                )
         self._record_masks()
         self.best_z_ = float(self.z_crit)
         self.pruning_path_ = self._path(

@@ -66,7 +66,9 @@ def mse_and_gradient(
     loss = 0.0
     for start in range(0, len(X), batch_size):
         xb, tb = X[start : start + batch_size], T[start : start + batch_size]
-        e = ((tb.to(torch.float64) - _outputs(module, xb, transform).to(torch.float64)) ** 2).sum(1)
+        with torch.enable_grad():
+            out = _outputs(module, xb, transform).to(torch.float64)
+        e = ((tb.to(torch.float64) - out) ** 2).sum(1)
         if sample_weight is not None:
             e = e * sample_weight[start : start + batch_size]
         batch = e.sum() / total_weight
@@ -152,6 +154,9 @@ def gauss_newton_diagonal(
 
     def hook(layer, inputs, output):
         calls.append((layer, inputs[0].detach(), output))
+        # The rest of the forward pass gets a copy: an in-place op downstream
+        # (ReLU(inplace=True), x += ...) must not change the tensor we differentiate by.
+        return output.clone()
 
     handles = [layer.register_forward_hook(hook) for layer in layers]
     acc = {n: torch.zeros_like(p, dtype=torch.float64) for n, p in params.items()}
@@ -166,12 +171,30 @@ def gauss_newton_diagonal(
                     w = sample_weight[start : start + batch_size].to(torch.float64)
                 outputs = [z for _, _, z in calls]
                 fast = _fast_linear_calls(calls)
-                inputs = [a if i in fast else _layer_input(layer, a) for i, (layer, a, _) in enumerate(calls)]
+                inputs = [None if i in fast else _layer_input(layer, a) for i, (layer, a, _) in enumerate(calls)]
+                # Σ_o δ_koi² of the fast Linear calls, summed before the matrix product
+                # with a² (which does not depend on the output o).
+                d2_sums: dict[int, Tensor] = {}
                 for o in range(out.shape[1]):
                     deltas = torch.autograd.grad(
-                        out[:, o].sum(), outputs, retain_graph=True, allow_unused=True
+                        out[:, o].sum(), outputs, retain_graph=o + 1 < out.shape[1],
+                        allow_unused=True,
                     )
+                    for i in fast:
+                        if deltas[i] is not None:
+                            d2 = deltas[i].to(torch.float64).square()
+                            d2_sums[i] = d2_sums[i] + d2 if i in d2_sums else d2
                     _accumulate(acc, layers, calls, inputs, fast, deltas, w)
+                for i, d2 in d2_sums.items():
+                    layer, a, _ = calls[i]
+                    names = layers[layer]
+                    if w is not None:
+                        d2 = d2 * w[:, None]
+                    if "weight" in names:
+                        acc[names["weight"]] += d2.T @ a.to(torch.float64).square()
+                    if "bias" in names:
+                        acc[names["bias"]] += d2.sum(dim=0)
+                del out, outputs, inputs, d2_sums
     finally:
         for handle in handles:
             handle.remove()
@@ -197,14 +220,7 @@ def _accumulate(acc, layers, calls, inputs, fast, deltas, w) -> None:
         if delta is None:
             continue
         names = layers[layer]
-        if i in fast:  # Σ_k w_k δ_ki² a_kj² as one matrix product
-            d2 = delta.to(torch.float64).square()
-            if w is not None:
-                d2 = d2 * w[:, None]
-            if "weight" in names:
-                acc[names["weight"]] += d2.T @ cols.to(torch.float64).square()
-            if "bias" in names:
-                acc[names["bias"]] += d2.sum(dim=0)
+        if i in fast:  # handled by the caller: one matrix product per batch
             continue
         for local, g in _per_sample_grads(layer, cols, delta).items():
             if local in names:
@@ -288,6 +304,11 @@ def z_statistics(
     finally:
         module.train(was_training)
 
+    if not math.isfinite(P):
+        raise ValueError(
+            f"P(w) = {P}: the network's outputs are not finite on the training data (or "
+            "every sample weight is zero); the z-statistics are undefined."
+        )
     n_outputs = T.reshape(len(T), -1).shape[1]
     out = {}
     for name, param in params.items():
