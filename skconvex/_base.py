@@ -190,11 +190,13 @@ class NeuralNetMixin:
         )
 
     # --------------------------------------------------------------------- fit
-    def _fit(self, X, y, sample_weight=None):
-        reset = not (self.warm_start and hasattr(self, "module_"))
+    def _validate_training_data(self, X, y, sample_weight, reset: bool):
+        """Validate X, y and sample_weight the scikit-learn way (images flattened).
+
+        Returns ``(X, y, sample_weight, image_shape)``; uniform weights become None,
+        which makes a weighted fit with equal weights exactly the unweighted one.
+        """
         X, image_shape = _flatten_images(X)
-        if reset:
-            self._fit_image_shape = image_shape
         X, y = validate_data(
             self,
             X,
@@ -212,6 +214,13 @@ class NeuralNetMixin:
                 raise ValueError("sample_weight must have at least one positive entry.")
             if np.all(sample_weight == sample_weight[0]):
                 sample_weight = None  # uniform weights: exactly the unweighted fit
+        return X, y, sample_weight, image_shape
+
+    def _fit(self, X, y, sample_weight=None):
+        reset = not (self.warm_start and hasattr(self, "module_"))
+        X, y, sample_weight, image_shape = self._validate_training_data(X, y, sample_weight, reset)
+        if reset:
+            self._fit_image_shape = image_shape
         Y, self.n_outputs_ = self._encode_targets(y, sample_weight, reset=reset)
 
         device = resolve_device(self.device)
@@ -342,20 +351,7 @@ class NeuralNetMixin:
         ``fit``, as tensors on the module's device (for post-fit steps such as pruning).
         """
         check_is_fitted(self, "module_")
-        X, _ = _flatten_images(X)
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            reset=False,
-            dtype=[np.float64, np.float32],
-            multi_output=not self._is_classifier_task,
-            y_numeric=not self._is_classifier_task,
-        )
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
+        X, y, sample_weight, _ = self._validate_training_data(X, y, sample_weight, reset=False)
         Y, _ = self._encode_targets(y, sample_weight, reset=False)
         device, dtype = self._module_place()
         swt = None if sample_weight is None else to_tensor(sample_weight, torch.float64, device)
