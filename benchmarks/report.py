@@ -8,7 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["consistency", "digits", "cost", "pruning"]
+ORDER = [
+    "consistency", "digits", "cost",
+    "pruning_digits", "pruning_mnist", "pruning_fine_digits", "pruning_fine_mnist",
+]
 HEADER = """# Benchmarks
 
 Measured on the project's CI-class machine (2 cores, no GPU) unless a section says
