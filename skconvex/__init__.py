@@ -2,6 +2,8 @@
 
 Public API
 ----------
+CPNAClassifier
+    Connection/node pruning with normalization and annealing; also a feature selector.
 GDCClassifier, GDCRegressor
     NRAE/RAE training with gradual deconvexification (and ANRAT's adaptive λ).
 StatisticalPruning, GradualStatisticalPruning
@@ -10,11 +12,13 @@ PAPER_RECIPE
     The exact settings of the GDC paper's experiments.
 """
 
+from ._cpna import CPNAClassifier
 from ._gdc import PAPER_RECIPE, GDCClassifier, GDCRegressor
 from ._version import __version__
 from .pruning import GradualStatisticalPruning, StatisticalPruning
 
 __all__ = [
+    "CPNAClassifier",
     "GDCClassifier",
     "GDCRegressor",
     "GradualStatisticalPruning",

@@ -82,6 +82,10 @@ class NeuralNetMixin:
     ``_default_output_activation``.
     """
 
+    #: True when the number of epochs is the method's schedule, not a cap (CPNA):
+    #: reaching it is no reason for a ConvergenceWarning.
+    _fixed_budget = False
+
     _common_constraints: dict = {
         "module": [StrOptions(set(BUILTIN_MODULES)), callable],
         "module_params": [dict, None],
@@ -121,7 +125,7 @@ class NeuralNetMixin:
     def get_params(self, deep: bool = True) -> dict:
         """Parameters of this estimator; with ``deep``, also ``module__<name>`` entries."""
         params = super().get_params(deep=deep)
-        if deep and isinstance(self.module_params, dict):
+        if deep and isinstance(getattr(self, "module_params", None), dict):
             params.update({f"module__{k}": v for k, v in self.module_params.items()})
         return params
 
@@ -216,8 +220,14 @@ class NeuralNetMixin:
                 sample_weight = None  # uniform weights: exactly the unweighted fit
         return X, y, sample_weight, image_shape
 
-    def _fit(self, X, y, sample_weight=None):
-        reset = not (self.warm_start and hasattr(self, "module_"))
+    def _fit(self, X, y, sample_weight=None, X_val=None, y_val=None, sample_weight_val=None):
+        """Validate, encode, build (or resume) the module and train it with the loop.
+
+        Subclasses steer it through small hooks: ``_make_strategy``,
+        ``_holdout_fraction``, ``_init_module``, ``_resume_state``, ``_epoch_scorer``,
+        ``_loop_options`` and ``_record_history``.
+        """
+        reset = not (getattr(self, "warm_start", False) and hasattr(self, "module_"))
         X, y, sample_weight, image_shape = self._validate_training_data(X, y, sample_weight, reset)
         if reset:
             self._fit_image_shape = image_shape
@@ -228,12 +238,19 @@ class NeuralNetMixin:
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
 
-        X_val = y_val = None
-        if self.early_stopping:
+        Y_val = None
+        if X_val is not None or y_val is not None:
+            if X_val is None or y_val is None:
+                raise ValueError("Pass both X_val and y_val, or neither.")
+            X_val, y_val, sample_weight_val, _ = self._validate_training_data(
+                X_val, y_val, sample_weight_val, reset=False
+            )
+            Y_val, _ = self._encode_targets(y_val, sample_weight_val, reset=False)
+        elif self._holdout_fraction() is not None:
             stratify = y if self._is_classifier_task else None
             split = train_test_split(
                 X, Y, y, *([] if sample_weight is None else [sample_weight]),
-                test_size=self.validation_fraction, random_state=rng, stratify=stratify,
+                test_size=self._holdout_fraction(), random_state=rng, stratify=stratify,
             )
             X, X_val, Y, Y_val, y, y_val = split[:6]
             if sample_weight is not None:
@@ -241,7 +258,7 @@ class NeuralNetMixin:
             if X_val.shape[0] < 2:
                 raise ValueError(
                     "The validation set is too small: increase validation_fraction or "
-                    "the number of samples (early_stopping=True)."
+                    "the number of samples."
                 )
 
         n_samples = X.shape[0]
@@ -253,18 +270,25 @@ class NeuralNetMixin:
             if reset:
                 self._module_args_ = self._module_arguments(X.shape[1], self.n_outputs_)
                 self.module_ = self._build(self._module_args_, device, dtype)
+                self._init_module(self.module_)
                 resume = None
             else:
                 self.module_.to(device=device, dtype=dtype)
-                resume = (self.lambda_, self.stage_, getattr(self, "_lambda_min_", None))
+                resume = self._resume_state()
             Xt = to_tensor(X, dtype, device)
             Yt = self._target_tensor(Y, dtype, device)
             swt = None if sample_weight is None else to_tensor(sample_weight, torch.float64, device)
-            score_fn = None
+            validation = None
             if X_val is not None:
-                score_fn = self._validation_scorer(
-                    to_tensor(X_val, dtype, device), self._target_tensor(Y_val, dtype, device)
+                swv = (
+                    None
+                    if sample_weight_val is None
+                    else to_tensor(sample_weight_val, torch.float64, device)
                 )
+                validation = (
+                    to_tensor(X_val, dtype, device), self._target_tensor(Y_val, dtype, device), swv
+                )
+            score_fn = self._epoch_scorer((Xt, Yt, swt), validation)
             strategy = self._make_strategy(resume)
             generator = torch.Generator().manual_seed(seed)
             decay = [p for n, p in self.module_.named_parameters() if not n.endswith("bias")]
@@ -276,45 +300,71 @@ class NeuralNetMixin:
                 Yt,
                 self._make_optimizer_factory(),
                 sample_weight=swt,
-                max_iter=self.max_iter,
                 batch_size=batch_size,
                 shuffle=self.shuffle,
                 generator=generator,
                 validation_score=score_fn,
-                early_stopping=self.early_stopping,
-                n_iter_no_change=self.n_iter_no_change,
-                tol=self.tol,
-                lr_step_epochs=self.lr_step_epochs if self.learning_rate == "step" else None,
-                lr_step_factor=self.lr_step_factor,
                 verbose=self.verbose,
                 weight_decay_params=decay,
                 weight_decay=self.alpha,
+                **self._loop_options(strategy),
             )
         self._record_history(history, strategy, reset)
         self._warn_on_stop(history)
         return self
 
-    def _record_history(self, history, strategy, reset: bool) -> None:
-        def extend(name, values):
-            old = [] if reset or not hasattr(self, name) or getattr(self, name) is None else list(getattr(self, name))
-            setattr(self, name, old + list(values))
+    # Hooks of _fit; the defaults are those of the GDC estimators.
+    def _holdout_fraction(self) -> float | None:
+        """Share of the training data held out for validation (None: no hold-out)."""
+        return self.validation_fraction if self.early_stopping else None
 
-        extend("loss_curve_", history.loss)
-        extend("training_error_curve_", history.mean_error)
-        extend("lambda_curve_", history.lam)
-        extend("stage_curve_", history.stage)
-        if self.early_stopping:
-            extend("validation_scores_", history.validation_scores)
+    def _init_module(self, module: torch.nn.Module) -> None:
+        """Prepare a freshly built module (CPNA adds its masks here)."""
+
+    def _resume_state(self):
+        """What a warm start hands to ``_make_strategy`` (None: start afresh)."""
+        return None
+
+    def _epoch_scorer(self, training, validation):
+        """``module -> float`` evaluated after every epoch (higher is better), or None.
+
+        ``training`` and ``validation`` are ``(X, Y, sample_weight)`` tensors;
+        ``validation`` is None without validation data.
+        """
+        if validation is None:
+            return None
+        return self._validation_scorer(*validation)
+
+    def _loop_options(self, strategy) -> dict:
+        """Keyword arguments of :func:`~skconvex.training.train` set by parameters."""
+        return dict(
+            max_iter=self.max_iter,
+            early_stopping=self.early_stopping,
+            n_iter_no_change=self.n_iter_no_change,
+            tol=self.tol,
+            lr_step_epochs=self.lr_step_epochs if self.learning_rate == "step" else None,
+            lr_step_factor=self.lr_step_factor,
+        )
+
+    def _extend_curve(self, name: str, values, reset: bool) -> None:
+        """Set ``self.<name>`` to ``values``, appended to the old curve on a warm start."""
+        old = getattr(self, name, None)
+        old = [] if reset or old is None else list(old)
+        setattr(self, name, old + list(values))
+
+    def _record_history(self, history, strategy, reset: bool) -> None:
+        self._extend_curve("loss_curve_", history.loss, reset)
+        self._extend_curve("training_error_curve_", history.mean_error, reset)
+        self._extend_curve("stage_curve_", history.stage, reset)
+        if getattr(self, "early_stopping", False):
+            self._extend_curve("validation_scores_", history.validation_scores, reset)
             self.best_validation_score_ = max(self.validation_scores_) if self.validation_scores_ else None
         else:
             self.validation_scores_ = None
             self.best_validation_score_ = None
         self.best_loss_ = min(self.training_error_curve_) if self.training_error_curve_ else None
         self.n_iter_ = history.n_iter if reset else getattr(self, "n_iter_", 0) + history.n_iter
-        self.lambda_ = strategy.lam
         self.stage_ = strategy.stage
-        # The resolved lambda_min ("auto" = λ₀/100 of the first fit), for warm starts.
-        self._lambda_min_ = getattr(strategy, "lambda_min", None)
         self.stop_reason_ = history.stop_reason
 
     def _warn_on_stop(self, history) -> None:
@@ -332,7 +382,7 @@ class NeuralNetMixin:
                 f"(epoch {history.best_epoch + 1}) were kept and the estimator is usable.",
                 UserWarning,
             )
-        elif reason == "max_iter" and not self.early_stopping:
+        elif reason == "max_iter" and not getattr(self, "early_stopping", False) and not self._fixed_budget:
             warnings.warn(
                 f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached "
                 "and the optimization hasn't converged yet.",

@@ -242,6 +242,16 @@ class _GDCMixin:
             strategy.stage = resume[1]
         return strategy
 
+    def _resume_state(self):
+        return (self.lambda_, self.stage_, getattr(self, "_lambda_min_", None))
+
+    def _record_history(self, history, strategy, reset: bool) -> None:
+        super()._record_history(history, strategy, reset)
+        self._extend_curve("lambda_curve_", history.lam, reset)
+        self.lambda_ = strategy.lam
+        # The resolved lambda_min ("auto" = λ₀/100 of the first fit), for warm starts.
+        self._lambda_min_ = getattr(strategy, "lambda_min", None)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False

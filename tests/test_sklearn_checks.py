@@ -17,7 +17,13 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skconvex import GDCClassifier, GDCRegressor, GradualStatisticalPruning, StatisticalPruning
+from skconvex import (
+    CPNAClassifier,
+    GDCClassifier,
+    GDCRegressor,
+    GradualStatisticalPruning,
+    StatisticalPruning,
+)
 
 SMALL = dict(
     hidden_layer_sizes=(16,), max_iter=100, learning_rate_init=0.01, random_state=0, dtype="float64"
@@ -57,6 +63,19 @@ META = [
     GradualStatisticalPruning(GDCRegressor(**SMALL), validation_fraction=None, **PAPER_GRID),
 ]
 ESTIMATORS += META
+
+# CPNA: connections of both layers (features selected), and the node variant without
+# normalization (CPA). Iterations are epochs; a short schedule keeps the checks fast.
+CPNA_SMALL = dict(
+    hidden_layer_sizes=(16,), pretrain_iter=40, prune_iter=20, learning_rate_init=0.01,
+    random_state=0, dtype="float64",
+)
+ESTIMATORS += [
+    CPNAClassifier(n_connections={"hidden": 0.5, "input": 0.75}, **CPNA_SMALL),
+    CPNAClassifier(
+        n_connections={"hidden": 8}, prune="nodes", normalize=False, alpha=0.0, **CPNA_SMALL
+    ),
+]
 
 
 @parametrize_with_checks(ESTIMATORS)

@@ -52,6 +52,7 @@ __all__ = [
     "compact",
     "flops",
     "get_masks",
+    "keep_largest",
     "layer_sparsity",
     "mask_gradients_",
     "masked_parameters",
@@ -205,6 +206,36 @@ def prune_(module: nn.Module, keep: Mapping[str, Tensor]) -> None:
         mask = layers[name]
         mask.logical_and_(k.to(device=mask.device, dtype=torch.bool))
     apply_masks_(module)
+
+
+def keep_largest(scores: Tensor, k: int, mask: Tensor | None = None) -> Tensor:
+    """The ``k`` entries of largest score among those the mask keeps (bool, same shape).
+
+    Exactly ``min(k, mask.sum())`` entries are True. Ties are broken by position
+    (the earlier entry in row-major order wins), so the result is deterministic.
+
+    Examples
+    --------
+    >>> import torch
+    >>> keep_largest(torch.tensor([[0.5, 2.0], [2.0, 1.0]]), 2).tolist()
+    [[False, True], [True, False]]
+    >>> keep_largest(torch.tensor([3.0, 2.0, 1.0]), 2, torch.tensor([False, True, True])).tolist()
+    [False, True, True]
+    """
+    if k < 0:
+        raise ValueError(f"k must be non-negative, got {k}.")
+    flat = scores.detach().reshape(-1)
+    candidates = (
+        torch.arange(flat.numel(), device=flat.device)
+        if mask is None
+        else mask.reshape(-1).nonzero().flatten()
+    )
+    # A stable sort keeps the earlier position first among equal scores; NaN ranks last.
+    values = flat[candidates].nan_to_num(nan=-math.inf)
+    order = torch.sort(values, descending=True, stable=True).indices
+    keep = torch.zeros(flat.numel(), dtype=torch.bool, device=flat.device)
+    keep[candidates[order[: int(k)]]] = True
+    return keep.reshape(scores.shape)
 
 
 def _capacities(module: nn.Module) -> dict[str, tuple[int, int]]:

@@ -1,5 +1,6 @@
 """The one training loop and the strategies plugged into it (no scikit-learn here)."""
 
+from .cpna import ConnectionPruning, fsa_count, fsa_schedule
 from .loop import History, per_sample_errors, train
 from .strategies import (
     AUTO_LAMBDA_SPREAD,
@@ -14,12 +15,15 @@ from .strategies import (
 __all__ = [
     "AUTO_LAMBDA_SPREAD",
     "AdaptiveLambda",
+    "ConnectionPruning",
     "ConstantNRAE",
     "GradualDeconvexification",
     "History",
     "MeanLoss",
     "Strategy",
     "auto_lambda",
+    "fsa_count",
+    "fsa_schedule",
     "per_sample_errors",
     "train",
 ]

@@ -211,6 +211,12 @@ def train(
     module.train()
     try:
         for epoch in range(max_iter):
+            if strategy.start_epoch(epoch, module, optimizer):
+                # The masks shrank: the best weights so far belong to a network that
+                # no longer exists, so only the pruned network's epochs compete now.
+                best_state, best_score = snapshot(module), -math.inf
+                history.best_epoch = epoch
+                no_improvement, best_stop_value = 0, math.inf
             if lr_step_epochs and strategy.final:
                 factor = lr_step_factor ** (final_epochs // lr_step_epochs)
                 for g, lr in zip(optimizer.param_groups, base_lrs):

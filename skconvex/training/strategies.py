@@ -8,7 +8,9 @@ A strategy never iterates over data. The loop (:mod:`skconvex.training.loop`) as
   is the step direction,
 * ``epoch_loss(errors, sample_weight)``: the criterion on the training set, from the
   error cache the loop keeps (the latest ``e_k`` of every sample),
-* ``end_epoch(loss, errors)``: update λ and the stage.
+* ``end_epoch(loss, errors)``: update λ and the stage,
+* ``start_epoch(epoch, module, optimizer)`` before each epoch: a structural change
+  (CPNA's pruning, :mod:`skconvex.training.cpna`); True when the masks shrank.
 
 and reads ``stage``, ``lam``, ``normalize_gradient`` (stage 2 of GDC), ``final``
 (the last stage, whose epochs the learning-rate step decay counts),
@@ -155,6 +157,15 @@ class Strategy:
 
     def end_epoch(self, loss: float, errors: Tensor) -> None:
         pass
+
+    def start_epoch(self, epoch: int, module, optimizer) -> bool:
+        """Called before each epoch; may change the network (prune it, rescale it).
+
+        Returns True when the network's structure changed (its masks shrank): the
+        loop then forgets the weights it kept as the best so far, which belong to a
+        network that no longer exists.
+        """
+        return False
 
 
 class MeanLoss(Strategy):

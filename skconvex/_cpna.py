@@ -1,0 +1,473 @@
+"""CPNAClassifier: connection/node pruning with normalization and annealing."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.feature_selection import SelectorMixin
+from sklearn.metrics import roc_auc_score
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+from sklearn_compat.base import _fit_context
+
+from ._base import NeuralNetMixin
+from ._tasks import NeuralClassifierMixin, _outputs_in_chunks
+from .nn import masks
+from .nn.units import active_units, input_support, prune_dead_units_
+from .training.cpna import PRUNE_MODES, ConnectionPruning
+
+__all__ = ["CPNAClassifier"]
+
+_DEFAULT_CONNECTIONS = {"hidden": 0.1}
+
+
+def _layer_index(key, n_layers: int) -> int:
+    """Layer of a key: "input" (first), "hidden" (last: hidden→output), "layerI" or an int."""
+    if key == "input":
+        return 0
+    if key == "hidden":
+        return n_layers - 1
+    index = None
+    if isinstance(key, str) and key.startswith("layer") and key[5:].isdigit():
+        index = int(key[5:])
+    elif isinstance(key, Integral) and not isinstance(key, bool):
+        index = int(key)
+    if index is None or not -n_layers <= index < n_layers:
+        raise ValueError(
+            f"Unknown layer {key!r}: use 'input' (input→first hidden), 'hidden' (last "
+            f"hidden→output), 'layerI' or an index in [-{n_layers}, {n_layers - 1}]."
+        )
+    return index % n_layers
+
+
+def _layer_name(index: int, n_layers: int) -> str:
+    if index == 0:
+        return "input"
+    return "hidden" if index == n_layers - 1 else f"layer{index}"
+
+
+def _auc(y: np.ndarray, proba: np.ndarray, weight: np.ndarray | None) -> float:
+    """ROC AUC (one-vs-rest macro for several classes); NaN when a class is absent."""
+    n_classes = proba.shape[1]
+    if len(np.unique(y)) < n_classes:
+        return float("nan")
+    if n_classes == 2:
+        return float(roc_auc_score(y, proba[:, 1], sample_weight=weight))
+    return float(
+        roc_auc_score(
+            y, proba, multi_class="ovr", labels=np.arange(n_classes), sample_weight=weight
+        )
+    )
+
+
+class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, ClassifierMixin, BaseEstimator):
+    """ReLU network trained by connection pruning with normalization and annealing.
+
+    Starts from a wide fully connected ReLU network, trains it (``pretrain_iter``
+    iterations), then prunes it gradually to a few connections per layer with the
+    annealing schedule of Feature Selection with Annealing, normalizing the hidden
+    units before every pruning step so that weight magnitudes compare across units,
+    and trains the sparse network (Guo & Barbu, *Finding deep local optima using
+    network pruning*, Algorithm 1). Softmax cross-entropy with Adam and an L2
+    penalty, as in the paper. An iteration is one epoch over the training data
+    (with ``batch_size`` ≥ n_samples, one full-batch step, FSA's iteration).
+
+    Input features left without connections are dropped: the estimator is also a
+    feature selector (``get_support``, ``transform``), usable at the head of a
+    Pipeline.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of int, default=(256,)
+        Widths of the hidden layers at the start (the paper uses 256 to 4096).
+    n_connections : dict, default=None
+        Target per layer: the number of connections kept (or, with
+        ``prune="nodes"``, of that layer's input units kept), an int ≥ 1, or a float
+        in (0, 1) for a share of the layer's full size. Layers are named "hidden"
+        (last hidden layer → output, the paper's "hidden" pruning), "input" (input
+        features → first hidden layer; pruning it selects features), "layerI" or an
+        integer index I of the linear layers. None is ``{"hidden": 0.1}``; ``{}``
+        trains the dense network only (the paper's NN baseline).
+    prune : {"connections", "nodes"}, default="connections"
+        Remove single connections by |w|, or whole units (a layer's inputs: hidden
+        units for "hidden", features for "input") by the norm of their outgoing
+        weights.
+    prune_layers : "auto", "all", a layer name, or a sequence, default="auto"
+        Which layers of ``n_connections`` are pruned and in what order. "auto": one
+        stage per layer, from the output side to the input (the paper's CPNA(all):
+        hidden→output first, then input→hidden); "all": every layer at once; a single
+        name: that layer only (CPNA(hidden) is ``"hidden"``); a sequence of names or
+        of tuples of names: stages in that order, a tuple's layers pruned together.
+        Layers of ``n_connections`` not named here are not pruned.
+    normalize : bool, default=True
+        Normalize each hidden unit's incoming weights and bias by the norm of its
+        incoming weights (and scale its outgoing weights up by the same factor)
+        before every iteration after pretraining. The function is unchanged (ReLU
+        is positively homogeneous). False gives CPA, the paper's ablation.
+    pretrain_iter : int, default=100
+        Iterations of dense training before pruning starts.
+    prune_iter : int, default=100
+        N, iterations of each pruning stage: the kept count M_e falls from its start
+        to the target over the first N/2 and the sparse network trains for the rest.
+    annealing_rate : float, default=100
+        μ of the schedule M_e = k + (M − k)·max(0, (N − 2e)/(2eμ + N)).
+    initial_masks : dict of str to array of bool, default=None
+        Masks to start from (e.g. the ``masks_`` of another fit): the network starts
+        pruned to them and keeps them. With ``n_connections={}`` this retrains a
+        pruned subnetwork, from a new initialization (another ``random_state``) or
+        from the original one (the same ``random_state``): the paper's
+        CPNA(random) and CPNA(init).
+    init : {"auto", "glorot", "torch", "paper"}, default="auto"
+        Weight initialization ("auto" is scikit-learn's Glorot rule for ReLU).
+    solver : {"adam", "sgd"}, default="adam"
+    alpha : float, default=1e-3
+        L2 penalty (weight decay) on the weights, not on biases (paper: 1e-3).
+    batch_size : int or "auto", default="auto"
+        Minibatch size; "auto" is min(200, n_samples).
+    learning_rate_init : float, default=1e-3
+    momentum : float, default=0.9
+        Momentum of "sgd".
+    nesterovs_momentum : bool, default=True
+    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
+        Adam's parameters.
+    shuffle : bool, default=True
+    validation_fraction : float, default=None
+        Hold out this share of the training data (stratified) and record its
+        accuracy, AUC and loss at every iteration; ``fit(X_val=, y_val=)`` gives the
+        validation set instead. Monitoring only: the final network is the last one.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialization, the shuffling and the validation split.
+    verbose : int, default=0
+        Show a progress bar over iterations.
+    device : str, default="cpu"
+        "cpu", "cuda", "cuda:N" or "auto".
+    dtype : {"float32", "float64"}, default="float32"
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    module_ : skconvex.nn.MLP
+        The trained network; pruned weights are zero and masked.
+    masks_ : dict of str to ndarray of bool
+        The weight masks by parameter name ("linears.0.weight", ...).
+    n_connections_ : dict of str to int
+        Kept connections per layer ("input", "layerI", "hidden").
+    n_active_hidden_ : list of int
+        Per hidden layer, the units that still have an outgoing connection; the
+        others are removed.
+    support_ : ndarray of bool, shape (n_features_in_,)
+        Input features that still have a connection.
+    sparsity_ : float
+        Share of pruned connections over all layers.
+    connection_curve_ : dict of str to list of int
+        Kept connections per layer after each iteration's pruning step (M_e while a
+        layer is annealed).
+    stage_curve_ : list of str
+        Per iteration: "dense", "prune" or "sparse".
+    loss_curve_ : list of float
+        Mean training cross-entropy per iteration (without the L2 term).
+    training_accuracy_curve_, training_auc_curve_ : list of float
+        Accuracy and ROC AUC (one-vs-rest macro for several classes) on the training
+        set after each iteration.
+    validation_accuracy_curve_, validation_auc_curve_, validation_loss_curve_ : list of float or None
+        The same on the validation data, None without it.
+    n_iter_ : int
+        Iterations run: ``pretrain_iter + (number of stages)·prune_iter``.
+    stop_reason_ : str
+        "max_iter" (the schedule ran to its end), "diverged" or "interrupted".
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+
+    See Also
+    --------
+    skconvex.datasets.make_xor : The XOR data of the paper.
+    sklearn.feature_selection.SelectFromModel : Selection by a fitted model's weights.
+
+    Examples
+    --------
+    >>> from skconvex import CPNAClassifier
+    >>> from skconvex.datasets import make_xor
+    >>> X, y, informative = make_xor(
+    ...     1000, n_features=6, n_informative=2, random_state=0, return_informative=True
+    ... )
+    >>> clf = CPNAClassifier(
+    ...     hidden_layer_sizes=(64,), n_connections={"hidden": 8, "input": 8},
+    ...     pretrain_iter=40, prune_iter=40, batch_size=100, random_state=0,
+    ... ).fit(X, y)
+    >>> clf.n_connections_
+    {'input': 8, 'hidden': 8}
+    >>> clf.get_support(indices=True).tolist() == informative.tolist()
+    True
+    >>> clf.transform(X).shape
+    (1000, 2)
+    """
+
+    criterion = "cross_entropy"  # softmax outputs, the paper's loss; not a parameter
+    _fixed_budget = True
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "n_connections": [dict, None],
+        "prune": [StrOptions(set(PRUNE_MODES))],
+        "prune_layers": [StrOptions({"auto", "all"}), str, Integral, list, tuple],
+        "normalize": ["boolean"],
+        "pretrain_iter": [Interval(Integral, 0, None, closed="left")],
+        "prune_iter": [Interval(Integral, 1, None, closed="left")],
+        "annealing_rate": [Interval(Real, 0, None, closed="neither")],
+        "initial_masks": [dict, None],
+        "init": [StrOptions({"auto", "glorot", "torch", "paper"})],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
+        **{
+            key: NeuralNetMixin._common_constraints[key]
+            for key in (
+                "solver", "alpha", "batch_size", "learning_rate_init", "momentum",
+                "nesterovs_momentum", "beta_1", "beta_2", "epsilon", "shuffle",
+                "random_state", "verbose", "device", "dtype",
+            )
+        },
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(256,),
+        n_connections=None,
+        prune="connections",
+        prune_layers="auto",
+        normalize=True,
+        pretrain_iter=100,
+        prune_iter=100,
+        annealing_rate=100.0,
+        initial_masks=None,
+        init="auto",
+        solver="adam",
+        alpha=1e-3,
+        batch_size="auto",
+        learning_rate_init=1e-3,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        shuffle=True,
+        validation_fraction=None,
+        random_state=None,
+        verbose=0,
+        device="cpu",
+        dtype="float32",
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.n_connections = n_connections
+        self.prune = prune
+        self.prune_layers = prune_layers
+        self.normalize = normalize
+        self.pretrain_iter = pretrain_iter
+        self.prune_iter = prune_iter
+        self.annealing_rate = annealing_rate
+        self.initial_masks = initial_masks
+        self.init = init
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.shuffle = shuffle
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+        self.verbose = verbose
+        self.device = device
+        self.dtype = dtype
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, X_val=None, y_val=None, sample_weight_val=None):
+        """Train, prune and train the sparse network on (X, y).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Labels of any kind; two or more classes.
+        sample_weight : array-like of shape (n_samples,), default=None
+        X_val, y_val : array-like, default=None
+            Validation data whose accuracy, AUC and loss are recorded at every
+            iteration (instead of a ``validation_fraction`` hold-out).
+        sample_weight_val : array-like, default=None
+
+        Returns
+        -------
+        self : CPNAClassifier
+        """
+        sizes = np.atleast_1d(self.hidden_layer_sizes)
+        if sizes.size == 0:
+            raise ValueError("hidden_layer_sizes must name at least one hidden layer.")
+        return self._fit(X, y, sample_weight, X_val, y_val, sample_weight_val)
+
+    # ----------------------------------------------------------- _fit hooks
+    def _module_arguments(self, n_features: int, n_outputs: int) -> dict:
+        params = dict(
+            hidden_layer_sizes=tuple(int(h) for h in np.atleast_1d(self.hidden_layer_sizes)),
+            activation="relu",  # normalization needs a positively homogeneous unit
+            output_activation="identity",
+            init=self.init,
+        )
+        return dict(module="mlp", n_features=n_features, n_outputs=n_outputs, params=params)
+
+    def _holdout_fraction(self):
+        return self.validation_fraction
+
+    def _init_module(self, module) -> None:
+        masks.add_masks(module)
+        if self.initial_masks:
+            known = masks.get_masks(module)
+            unknown = sorted(set(self.initial_masks) - set(known))
+            if unknown:
+                raise ValueError(
+                    f"initial_masks names {unknown}, which are not weights of this network; "
+                    f"expected names among {sorted(known)}."
+                )
+            device = next(module.parameters()).device
+            masks.prune_(
+                module,
+                {
+                    name: torch.as_tensor(np.asarray(m, dtype=bool), device=device)
+                    for name, m in self.initial_masks.items()
+                },
+            )
+            prune_dead_units_(module)
+
+    def _targets(self, n_layers: int) -> dict[int, int]:
+        """``n_connections`` as {layer index: count}."""
+        spec = _DEFAULT_CONNECTIONS if self.n_connections is None else self.n_connections
+        targets: dict[int, int] = {}
+        for key, value in spec.items():
+            index = _layer_index(key, n_layers)
+            if index in targets:
+                raise ValueError(f"n_connections names layer {key!r} twice.")
+            layer = self.module_.linears[index]
+            full = layer.in_features if self.prune == "nodes" else layer.weight.numel()
+            if isinstance(value, Integral) and not isinstance(value, bool) and value >= 1:
+                targets[index] = int(value)
+            elif isinstance(value, Real) and 0 < value < 1:
+                targets[index] = max(1, int(round(float(value) * full)))
+            else:
+                raise ValueError(
+                    f"n_connections[{key!r}] must be an int ≥ 1 or a float in (0, 1), got {value!r}."
+                )
+        return targets
+
+    def _stages(self, targets: dict[int, int], n_layers: int) -> list[list[int]]:
+        """``prune_layers`` as a list of stages of layer indices."""
+        spec = self.prune_layers
+        if isinstance(spec, str) and spec == "auto":
+            stages = [[i] for i in sorted(targets, reverse=True)]
+        elif isinstance(spec, str) and spec == "all":
+            stages = [sorted(targets, reverse=True)] if targets else []
+        elif isinstance(spec, (str, Integral)):
+            stages = [[_layer_index(spec, n_layers)]]
+        else:
+            stages = [
+                [_layer_index(k, n_layers) for k in (item if isinstance(item, (list, tuple)) else [item])]
+                for item in spec
+            ]
+        named = [i for stage in stages for i in stage]
+        if len(named) != len(set(named)):
+            raise ValueError(f"prune_layers={spec!r} names a layer more than once.")
+        missing = [_layer_name(i, n_layers) for i in named if i not in targets]
+        if missing:
+            raise ValueError(
+                f"prune_layers={spec!r} names {missing}, which have no target in n_connections."
+            )
+        return [stage for stage in stages if stage]
+
+    def _make_strategy(self, resume=None):
+        n_layers = len(self.module_.linears)
+        targets = self._targets(n_layers)
+        stages = self._stages(targets, n_layers)
+        if self.pretrain_iter == 0 and not stages:
+            raise ValueError(
+                "Nothing to train: pretrain_iter=0 and no pruning stage (n_connections is empty)."
+            )
+        return ConnectionPruning(
+            [[(i, targets[i]) for i in stage] for stage in stages],
+            pretrain_iter=self.pretrain_iter,
+            prune_iter=self.prune_iter,
+            annealing_rate=self.annealing_rate,
+            normalize=self.normalize,
+            prune=self.prune,
+        )
+
+    def _loop_options(self, strategy) -> dict:
+        return dict(max_iter=strategy.n_iter, early_stopping=False, restore_best=False)
+
+    def _epoch_scorer(self, training, validation):
+        """Record accuracy and AUC (and the validation loss) after every iteration."""
+        log = self._monitor_log = {key: [] for key in ("train_acc", "train_auc", "val_acc", "val_auc", "val_loss")}
+        sets = [("train", training)] + ([("val", validation)] if validation is not None else [])
+        prepared = [
+            (
+                prefix,
+                X,
+                Y.cpu().numpy(),
+                None if sw is None else sw.cpu().numpy(),
+            )
+            for prefix, (X, Y, sw) in sets
+        ]
+
+        def monitor(module) -> float:
+            for prefix, X, y, w in prepared:
+                logits = _outputs_in_chunks(module, X).to(torch.float64)
+                log_proba = torch.log_softmax(logits, dim=1).cpu().numpy()
+                proba = np.exp(log_proba)
+                hit = (proba.argmax(axis=1) == y).astype(np.float64)
+                log[f"{prefix}_acc"].append(float(np.average(hit, weights=w)))
+                log[f"{prefix}_auc"].append(_auc(y, proba, w))
+                if prefix == "val":
+                    nll = -log_proba[np.arange(len(y)), y]
+                    log["val_loss"].append(float(np.average(nll, weights=w)))
+            return log["val_acc" if validation is not None else "train_acc"][-1]
+
+        return monitor
+
+    def _record_history(self, history, strategy, reset: bool) -> None:
+        super()._record_history(history, strategy, reset)
+        module = self.module_
+        n_layers = len(module.linears)
+        names = [_layer_name(i, n_layers) for i in range(n_layers)]
+        self.connection_curve_ = {
+            names[i]: list(curve[: history.n_iter])
+            for i, curve in sorted(strategy.connection_curve.items())
+        }
+        log = self._monitor_log
+        del self._monitor_log
+        self.training_accuracy_curve_ = log["train_acc"]
+        self.training_auc_curve_ = log["train_auc"]
+        validated = bool(log["val_acc"])
+        self.validation_accuracy_curve_ = log["val_acc"] if validated else None
+        self.validation_auc_curve_ = log["val_auc"] if validated else None
+        self.validation_loss_curve_ = log["val_loss"] if validated else None
+        self.masks_ = {n: m.detach().cpu().numpy().copy() for n, m in masks.get_masks(module).items()}
+        self.n_connections_ = {
+            names[i]: int(layer.weight_mask.sum()) for i, layer in enumerate(module.linears)
+        }
+        self.n_active_hidden_ = [int(a.sum()) for a in active_units(module)]
+        self.support_ = input_support(module).cpu().numpy().copy()
+        self.sparsity_ = masks.sparsity(module)
+
+    # ----------------------------------------------------------- selection
+    def _get_support_mask(self) -> np.ndarray:
+        check_is_fitted(self, "support_")
+        return self.support_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = False
+        tags.target_tags.required = True
+        return tags

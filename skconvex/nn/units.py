@@ -1,0 +1,123 @@
+"""Units of a masked MLP: function-preserving rescaling, dead units, input support.
+
+The connection view of :mod:`skconvex.nn.masks` says which weights exist; this module
+reads it unit by unit, for the CPNA method (Guo & Barbu):
+
+- :func:`normalize_units_` rescales every hidden unit so that its incoming weight
+  vector has unit norm, moving the scale to its outgoing weights. For a positively
+  homogeneous activation (ReLU: σ(cv) = cσ(v) for c > 0) the network computes exactly
+  the same function, and weight magnitudes become comparable across units (eq. 3).
+- :func:`prune_dead_units_` removes the incoming connections of hidden units that have
+  no outgoing connection left (they cannot affect the output).
+- :func:`active_units` and :func:`input_support` report which hidden units and which
+  input features are still connected.
+
+All functions take an :class:`~skconvex.nn.MLP` (anything with a ``linears`` list of
+:class:`torch.nn.Linear`) whose weights carry masks (:func:`~skconvex.nn.masks.add_masks`),
+except :func:`normalize_units_`, which works with or without masks.
+
+Examples
+--------
+>>> import torch
+>>> from skconvex.nn import MLP, units
+>>> _ = torch.manual_seed(0)
+>>> net = MLP(3, 2, hidden_layer_sizes=(4,), activation="relu").eval()
+>>> x = torch.randn(5, 3)
+>>> before = net(x)
+>>> _ = units.normalize_units_(net)
+>>> torch.linalg.vector_norm(net.linears[0].weight, dim=1)
+tensor([1.0000, 1.0000, 1.0000, 1.0000], grad_fn=<LinalgVectorNormBackward0>)
+>>> torch.allclose(net(x), before, atol=1e-6)
+True
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+__all__ = ["active_units", "input_support", "normalize_units_", "prune_dead_units_"]
+
+
+def _linears(mlp: nn.Module) -> list[nn.Linear]:
+    linears = getattr(mlp, "linears", None)
+    if linears is None or not all(isinstance(layer, nn.Linear) for layer in linears):
+        raise TypeError(
+            f"Expected an MLP (a `linears` list of nn.Linear layers), got {type(mlp).__name__}."
+        )
+    return list(linears)
+
+
+def _weight_mask(layer: nn.Linear) -> Tensor:
+    mask = getattr(layer, "weight_mask", None)
+    if mask is None:
+        raise ValueError("The MLP has no weight masks; call skconvex.nn.masks.add_masks first.")
+    return mask
+
+
+@torch.no_grad()
+def normalize_units_(mlp: nn.Module) -> list[Tensor]:
+    """Give every hidden unit an incoming weight vector of unit Euclidean norm.
+
+    For each hidden layer l in order and each unit j with c = ‖W_l[j, :]‖ > 0:
+    ``W_l[j, :] /= c``, ``b_l[j] /= c``, ``W_{l+1}[:, j] *= c`` (CPNA's eq. 3). The
+    bias does not enter the norm (the paper normalizes the weight vector). Units
+    without incoming weights keep c = 1. With a positively homogeneous hidden
+    activation (ReLU, identity) the function is unchanged; the layers are processed
+    input to output, so each norm already includes the previous layer's factor.
+    Masked weights are zero and stay zero.
+
+    Returns
+    -------
+    scales : list of Tensor
+        The factors c of each hidden layer.
+    """
+    linears = _linears(mlp)
+    scales = []
+    for layer, nxt in zip(linears[:-1], linears[1:]):
+        norms = torch.linalg.vector_norm(layer.weight, dim=1)
+        c = torch.where(norms > 0, norms, torch.ones_like(norms))
+        layer.weight.div_(c[:, None])
+        if layer.bias is not None:
+            layer.bias.div_(c)
+        nxt.weight.mul_(c[None, :])
+        scales.append(c)
+    return scales
+
+
+@torch.no_grad()
+def prune_dead_units_(mlp: nn.Module) -> int:
+    """Prune the incoming connections of hidden units without outgoing connections.
+
+    Such a unit cannot reach the output, so the function is unchanged. Removing its
+    incoming connections can leave units of the layer below without outgoing
+    connections: the pass runs output to input. Returns the number of connections
+    removed.
+    """
+    linears = _linears(mlp)
+    removed = 0
+    for h in range(len(linears) - 2, -1, -1):
+        outgoing = _weight_mask(linears[h + 1]).any(dim=0)
+        mask = _weight_mask(linears[h])
+        dead_rows = mask & ~outgoing[:, None]
+        n = int(dead_rows.sum())
+        if n:
+            mask.logical_and_(outgoing[:, None])
+            linears[h].weight.mul_(mask)
+            removed += n
+    return removed
+
+
+def active_units(mlp: nn.Module) -> list[Tensor]:
+    """Per hidden layer, which units still have an outgoing connection (bool)."""
+    linears = _linears(mlp)
+    return [_weight_mask(nxt).any(dim=0) for nxt in linears[1:]]
+
+
+def input_support(mlp: nn.Module) -> Tensor:
+    """Which input features still have a connection to a live unit (bool, n_features).
+
+    Call :func:`prune_dead_units_` first so that connections into dead units do not
+    count.
+    """
+    return _weight_mask(_linears(mlp)[0]).any(dim=0)
