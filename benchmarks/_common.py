@@ -56,7 +56,9 @@ def git_state() -> dict:
     dirty = git("status", "--porcelain", "--", "skconvex")
     return {
         "commit": git("rev-parse", "HEAD"),
-        "library_uncommitted_files": None if dirty is None else [l[3:] for l in dirty.splitlines()],
+        # `git status --porcelain` lines are "XY path"; the first one lost its leading
+        # blank to strip(), so split on whitespace instead of slicing.
+        "library_uncommitted_files": None if dirty is None else [l.split(maxsplit=1)[-1] for l in dirty.splitlines()],
         "time": now_iso(),
     }
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_pruning_path", "plot_training_history"]
+__all__ = ["plot_cpna_history", "plot_pruning_path", "plot_training_history"]
 
 _STAGE_COLORS = {"nrae": "#fde0dd", "rae": "#e0ecf4", "mean": "#f7f7f7", "adaptive": "#e5f5e0"}
 _STAGE_NAMES = {
@@ -160,3 +160,154 @@ def plot_pruning_path(pruner: Any, ax=None):
               fontsize="small")
     ax.set_title(f"{type(pruner).__name__}: pruning path")
     return fig
+
+
+_CPNA_STAGE_COLORS = {"dense": "#f0f0f0", "prune": "#fde0dd", "sparse": "#e5f5e0"}
+_CPNA_STAGE_NAMES = {
+    "dense": "dense training",
+    "prune": "pruning stages",
+    "sparse": "sparse training",
+}
+
+
+def plot_cpna_history(estimator: Any, axes=None):
+    """Kept connections, ROC AUC and loss of a CPNA fit against the iteration.
+
+    The three panels of the paper's Figure 8 (Guo & Barbu): the connections each
+    layer keeps (log scale, one line per layer, M_e while a layer is annealed), the
+    training and validation ROC AUC, and the training and validation cross-entropy.
+    The stages of ``stage_curve_`` are shaded ("dense" pretraining, "prune", "sparse")
+    and a dotted line marks the start of each pruning stage, labelled with the layers
+    it prunes.
+
+    Parameters
+    ----------
+    estimator : fitted CPNAClassifier
+        Anything with ``connection_curve_``, ``stage_curve_``, ``loss_curve_``,
+        ``training_auc_curve_``, ``validation_auc_curve_`` and
+        ``validation_loss_curve_`` (the last two None without validation data: then
+        only the training curves are drawn).
+    axes : sequence of three matplotlib Axes, optional
+        Where to draw (connections, AUC, loss); a new figure with three rows sharing
+        the x-axis is made otherwise.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If the estimator has no ``connection_curve_``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from skconvex import CPNAClassifier
+    >>> from skconvex.datasets import make_xor
+    >>> from skconvex.plotting import plot_cpna_history
+    >>> X, y = make_xor(400, n_features=6, n_informative=2, random_state=0)
+    >>> X2, y2 = make_xor(400, n_features=6, n_informative=2, random_state=1)
+    >>> clf = CPNAClassifier(
+    ...     hidden_layer_sizes=(32,), n_connections={"hidden": 8, "input": 8},
+    ...     pretrain_iter=10, prune_iter=10, batch_size=100, random_state=0,
+    ... ).fit(X, y, X_val=X2, y_val=y2)
+    >>> fig = plot_cpna_history(clf)
+    >>> [ax.get_ylabel() for ax in fig.axes]
+    ['kept connections', 'ROC AUC', 'cross-entropy']
+    >>> [line.get_label() for line in fig.axes[0].lines[:2]]
+    ['input', 'hidden']
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.transforms import blended_transform_factory
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(estimator, "connection_curve_")
+    if axes is None:
+        fig, axes = plt.subplots(3, 1, figsize=(7, 8), sharex=True, constrained_layout=True)
+    else:
+        fig = axes[0].figure
+    ax_conn, ax_auc, ax_loss = axes
+    curves = {name: list(curve) for name, curve in estimator.connection_curve_.items()}
+    stages = list(estimator.stage_curve_)
+    n_iter = len(stages)
+
+    def draw(ax, values, **kwargs):
+        values = np.asarray(values, dtype=float)
+        return ax.plot(np.arange(1, len(values) + 1), values, **kwargs)[0]
+
+    # The curves first, so that ``ax.lines`` starts with them.
+    for i, (name, curve) in enumerate(curves.items()):
+        draw(ax_conn, curve, color=f"C{i}", label=name)
+    ax_conn.set_yscale("log")
+    ax_conn.set_ylabel("kept connections")
+
+    draw(ax_auc, estimator.training_auc_curve_, color="C0", label="training")
+    validation_auc = getattr(estimator, "validation_auc_curve_", None)
+    if validation_auc is not None:
+        draw(ax_auc, validation_auc, color="C3", label="validation")
+    ax_auc.set_ylabel("ROC AUC")
+
+    draw(ax_loss, estimator.loss_curve_, color="C0", label="training")
+    validation_loss = getattr(estimator, "validation_loss_curve_", None)
+    if validation_loss is not None:
+        draw(ax_loss, validation_loss, color="C3", label="validation")
+    ax_loss.set_ylabel("cross-entropy")
+    ax_loss.set_xlabel("iteration (epoch)")
+
+    # Stages: shaded spans of stage_curve_, labelled once in the top panel's legend.
+    spans = []
+    start = 0
+    for i in range(1, n_iter + 1):
+        if i == n_iter or stages[i] != stages[start]:
+            spans.append((stages[start], start, i))
+            start = i
+    for ax in axes:
+        seen = set()
+        for stage, lo, hi in spans:
+            label = None
+            if ax is ax_conn and stage not in seen:
+                label = _CPNA_STAGE_NAMES.get(stage, stage)
+            seen.add(stage)
+            ax.axvspan(lo + 0.5, hi + 0.5, color=_CPNA_STAGE_COLORS.get(stage, "#eeeeee"),
+                       label=label, zorder=0, lw=0)
+
+    # Start of each pruning stage (every ``prune_iter`` iterations of "prune"), a
+    # dotted line labelled with the layers that stage anneals.
+    prune_iter = getattr(estimator, "prune_iter", None)
+    starts = []
+    if isinstance(prune_iter, (int, np.integer)) and prune_iter > 0:
+        for stage, lo, hi in spans:
+            if stage == "prune":
+                starts.extend(range(lo, hi, int(prune_iter)))
+    layer_groups = _cpna_stage_layers(estimator)
+    if len(layer_groups) != len(starts):
+        layer_groups = [[f"stage {k + 1}"] for k in range(len(starts))]
+    transform = blended_transform_factory(ax_conn.transData, ax_conn.transAxes)
+    for lo, group in zip(starts, layer_groups):
+        for ax in axes:
+            ax.axvline(lo + 0.5, color="0.3", ls=":", lw=1, zorder=1)
+        ax_conn.text(lo + 1, 0.04, "prune " + " + ".join(group), transform=transform,
+                     fontsize="small", va="bottom", ha="left", color="0.2")
+
+    ax_conn.legend(loc="upper right", fontsize="small")
+    ax_auc.legend(loc="lower right", fontsize="small")
+    ax_loss.legend(loc="upper right", fontsize="small")
+    if n_iter:
+        for ax in axes:
+            ax.set_xlim(0.5, n_iter + 0.5)
+    ax_conn.set_title(f"{type(estimator).__name__}: pruning history")
+    return fig
+
+
+def _cpna_stage_layers(estimator: Any) -> list[list[str]]:
+    """Layer names of each pruning stage of a fitted CPNAClassifier ([] if unknown)."""
+    try:
+        from skconvex._cpna import _layer_name
+
+        n_layers = len(estimator.module_.linears)
+        stages = estimator._stages(estimator._targets(n_layers), n_layers)
+        return [[_layer_name(i, n_layers) for i in stage] for stage in stages]
+    except Exception:  # not a CPNAClassifier, or its parameters changed since fit
+        return []
