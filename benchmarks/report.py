@@ -11,6 +11,7 @@ HERE = Path(__file__).resolve().parent
 ORDER = [
     "consistency", "digits", "cost",
     "pruning_digits", "pruning_mnist", "pruning_fine_digits", "pruning_fine_mnist",
+    "cpna_xor", "cpna_uci",
 ]
 HEADER = """# Benchmarks
 

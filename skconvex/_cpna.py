@@ -52,7 +52,8 @@ def _layer_name(index: int, n_layers: int) -> str:
 def _auc(y: np.ndarray, proba: np.ndarray, weight: np.ndarray | None) -> float:
     """ROC AUC (one-vs-rest macro for several classes); NaN when a class is absent."""
     n_classes = proba.shape[1]
-    if len(np.unique(y)) < n_classes:
+    present = y if weight is None else y[weight > 0]
+    if len(np.unique(present)) < n_classes:
         return float("nan")
     if n_classes == 2:
         return float(roc_auc_score(y, proba[:, 1], sample_weight=weight))
