@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -16,7 +17,7 @@ from sklearn_compat.base import _fit_context
 from ._base import NeuralNetMixin
 from ._tasks import NeuralClassifierMixin, _outputs_in_chunks
 from .nn import masks
-from .nn.units import active_units, input_support, prune_dead_units_
+from .nn.units import active_units, fold_constant_units_, input_support, prune_dead_units_
 from .training.cpna import PRUNE_MODES, ConnectionPruning
 
 __all__ = ["CPNAClassifier"]
@@ -165,11 +166,20 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
         Share of pruned connections over all layers.
     connection_curve_ : dict of str to list of int
         Kept connections per layer after each iteration's pruning step (M_e while a
-        layer is annealed).
+        layer is annealed with ``prune="connections"``; with ``prune="nodes"`` the
+        schedule counts units and this curve still counts connections).
+    pruning_stages_ : list of dict
+        Per stage: ``"layers"`` (the names it prunes) and ``"first_iteration"``
+        (0-based).
     stage_curve_ : list of str
-        Per iteration: "dense", "prune" or "sparse".
+        Per iteration: "dense" (pretraining), "prune" (a layer is above its target)
+        or "sparse" (training at the targets).
     loss_curve_ : list of float
-        Mean training cross-entropy per iteration (without the L2 term).
+        Mean training cross-entropy per iteration, as seen by the minibatches during
+        the epoch (without the L2 term).
+    training_loss_curve_ : list of float
+        Training cross-entropy after each iteration (comparable with
+        ``validation_loss_curve_``).
     training_accuracy_curve_, training_auc_curve_ : list of float
         Accuracy and ROC AUC (one-vs-rest macro for several classes) on the training
         set after each iteration.
@@ -340,6 +350,7 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
                     for name, m in self.initial_masks.items()
                 },
             )
+            fold_constant_units_(module)
             prune_dead_units_(module)
 
     def _targets(self, n_layers: int) -> dict[int, int]:
@@ -394,6 +405,7 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
             raise ValueError(
                 "Nothing to train: pretrain_iter=0 and no pruning stage (n_connections is empty)."
             )
+        self._stage_layers = [[_layer_name(i, n_layers) for i in stage] for stage in stages]
         return ConnectionPruning(
             [[(i, targets[i]) for i in stage] for stage in stages],
             pretrain_iter=self.pretrain_iter,
@@ -408,7 +420,9 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
 
     def _epoch_scorer(self, training, validation):
         """Record accuracy and AUC (and the validation loss) after every iteration."""
-        log = self._monitor_log = {key: [] for key in ("train_acc", "train_auc", "val_acc", "val_auc", "val_loss")}
+        log = self._monitor_log = {
+            f"{prefix}_{metric}": [] for prefix in ("train", "val") for metric in ("acc", "auc", "loss")
+        }
         sets = [("train", training)] + ([("val", validation)] if validation is not None else [])
         prepared = [
             (
@@ -428,9 +442,8 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
                 hit = (proba.argmax(axis=1) == y).astype(np.float64)
                 log[f"{prefix}_acc"].append(float(np.average(hit, weights=w)))
                 log[f"{prefix}_auc"].append(_auc(y, proba, w))
-                if prefix == "val":
-                    nll = -log_proba[np.arange(len(y)), y]
-                    log["val_loss"].append(float(np.average(nll, weights=w)))
+                nll = -log_proba[np.arange(len(y)), y]
+                log[f"{prefix}_loss"].append(float(np.average(nll, weights=w)))
             return log["val_acc" if validation is not None else "train_acc"][-1]
 
         return monitor
@@ -448,6 +461,7 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
         del self._monitor_log
         self.training_accuracy_curve_ = log["train_acc"]
         self.training_auc_curve_ = log["train_auc"]
+        self.training_loss_curve_ = log["train_loss"]
         validated = bool(log["val_acc"])
         self.validation_accuracy_curve_ = log["val_acc"] if validated else None
         self.validation_auc_curve_ = log["val_auc"] if validated else None
@@ -459,6 +473,18 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
         self.n_active_hidden_ = [int(a.sum()) for a in active_units(module)]
         self.support_ = input_support(module).cpu().numpy().copy()
         self.sparsity_ = masks.sparsity(module)
+        self.pruning_stages_ = [
+            {"layers": layers, "first_iteration": self.pretrain_iter + k * self.prune_iter}
+            for k, layers in enumerate(self._stage_layers)
+        ]
+        del self._stage_layers
+        if not self.support_.any():
+            warnings.warn(
+                "CPNA pruned every input connection: the network predicts a constant. "
+                "Keep more connections, or prune the hidden→output layer first "
+                "(prune_layers='auto').",
+                UserWarning,
+            )
 
     # ----------------------------------------------------------- selection
     def _get_support_mask(self) -> np.ndarray:

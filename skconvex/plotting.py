@@ -165,7 +165,7 @@ def plot_pruning_path(pruner: Any, ax=None):
 _CPNA_STAGE_COLORS = {"dense": "#f0f0f0", "prune": "#fde0dd", "sparse": "#e5f5e0"}
 _CPNA_STAGE_NAMES = {
     "dense": "dense training",
-    "prune": "pruning stages",
+    "prune": "annealing (M_e above target)",
     "sparse": "sparse training",
 }
 
@@ -249,7 +249,9 @@ def plot_cpna_history(estimator: Any, axes=None):
         draw(ax_auc, validation_auc, color="C3", label="validation")
     ax_auc.set_ylabel("ROC AUC")
 
-    draw(ax_loss, estimator.loss_curve_, color="C0", label="training")
+    training_loss = getattr(estimator, "training_loss_curve_", None)
+    draw(ax_loss, estimator.loss_curve_ if training_loss is None else training_loss,
+         color="C0", label="training")
     validation_loss = getattr(estimator, "validation_loss_curve_", None)
     if validation_loss is not None:
         draw(ax_loss, validation_loss, color="C3", label="validation")
@@ -273,17 +275,10 @@ def plot_cpna_history(estimator: Any, axes=None):
             ax.axvspan(lo + 0.5, hi + 0.5, color=_CPNA_STAGE_COLORS.get(stage, "#eeeeee"),
                        label=label, zorder=0, lw=0)
 
-    # Start of each pruning stage (every ``prune_iter`` iterations of "prune"), a
-    # dotted line labelled with the layers that stage anneals.
-    prune_iter = getattr(estimator, "prune_iter", None)
-    starts = []
-    if isinstance(prune_iter, (int, np.integer)) and prune_iter > 0:
-        for stage, lo, hi in spans:
-            if stage == "prune":
-                starts.extend(range(lo, hi, int(prune_iter)))
-    layer_groups = _cpna_stage_layers(estimator)
-    if len(layer_groups) != len(starts):
-        layer_groups = [[f"stage {k + 1}"] for k in range(len(starts))]
+    # Start of each pruning stage, a dotted line labelled with the layers it anneals.
+    stages_info = getattr(estimator, "pruning_stages_", None) or []
+    starts = [int(info["first_iteration"]) for info in stages_info]
+    layer_groups = [list(info["layers"]) for info in stages_info]
     transform = blended_transform_factory(ax_conn.transData, ax_conn.transAxes)
     for lo, group in zip(starts, layer_groups):
         for ax in axes:
@@ -299,15 +294,3 @@ def plot_cpna_history(estimator: Any, axes=None):
             ax.set_xlim(0.5, n_iter + 0.5)
     ax_conn.set_title(f"{type(estimator).__name__}: pruning history")
     return fig
-
-
-def _cpna_stage_layers(estimator: Any) -> list[list[str]]:
-    """Layer names of each pruning stage of a fitted CPNAClassifier ([] if unknown)."""
-    try:
-        from skconvex._cpna import _layer_name
-
-        n_layers = len(estimator.module_.linears)
-        stages = estimator._stages(estimator._targets(n_layers), n_layers)
-        return [[_layer_name(i, n_layers) for i in stage] for stage in stages]
-    except Exception:  # not a CPNAClassifier, or its parameters changed since fit
-        return []

@@ -255,6 +255,42 @@ def test_pruning_resets_best_weight_tracking(monkeypatch):
     assert bool((net.linears[1].weight[~net.linears[1].weight_mask] == 0).all())
 
 
+def test_constant_units_are_folded_into_the_next_bias():
+    from skconvex.nn.units import fold_constant_units_
+
+    torch.manual_seed(0)
+    net = MLP(3, 2, hidden_layer_sizes=(4, 3), activation="relu").eval()
+    with torch.no_grad():
+        net.linears[0].bias.fill_(0.5)
+    masks.add_masks(net)
+    keep = torch.ones(4, 3, dtype=torch.bool)
+    keep[1] = False  # unit 1 of layer 1: no inputs, outputs relu(0.5)
+    masks.prune_(net, {"linears.0.weight": keep})
+    x = torch.randn(10, 3)
+    before = net(x)
+    assert fold_constant_units_(net) == 3
+    torch.testing.assert_close(net(x), before)
+    assert not net.linears[1].weight_mask[:, 1].any()
+    assert prune_dead_units_(net) == 0  # its inputs were already gone
+    assert [a.tolist() for a in active_units(net)][0] == [True, False, True, True]
+
+
+def test_a_network_without_inputs_warns(xor):
+    X, y, _ = xor
+    no_inputs = {"linears.0.weight": np.zeros((32, X.shape[1]), dtype=bool)}
+    with pytest.warns(UserWarning, match="pruned every input connection"):
+        clf = CPNAClassifier(n_connections={}, initial_masks=no_inputs, **FAST).fit(X, y)
+    assert not clf.support_.any()
+    assert clf.n_connections_["hidden"] == 0  # the constant units were folded into the output bias
+    assert len(np.unique(clf.predict_proba(X)[:, 1])) == 1
+
+
+def test_input_first_order_still_selects_features(xor):
+    X, y, _ = xor
+    clf = CPNAClassifier(n_connections={"input": 8, "hidden": 8}, prune_layers=["input", "hidden"], **FAST).fit(X, y)
+    assert clf.support_.any() and clf.n_connections_["hidden"] == 8
+
+
 def test_mean_loss_strategy_has_a_no_op_start_epoch():
     assert MeanLoss().start_epoch(0, None, None) is False
 
@@ -268,7 +304,14 @@ def test_cpna_reaches_targets_exactly_and_reports_units(xor):
     hidden_curve = clf.connection_curve_["hidden"]
     assert hidden_curve[:10] == [64] * 10
     np.testing.assert_array_equal(hidden_curve[10:20], fsa_schedule(64, 6, 10, 100))
-    assert clf.stage_curve_[:10] == ["dense"] * 10 and clf.stage_curve_[-1] == "prune"
+    annealing = fsa_schedule(64, 6, 10, 100) > 6
+    expected = ["dense"] * 10 + ["prune" if a else "sparse" for a in annealing]
+    assert clf.stage_curve_[:20] == expected
+    assert clf.stage_curve_[20] == "prune" and clf.stage_curve_[-1] == "sparse"
+    assert clf.pruning_stages_ == [
+        {"layers": ["hidden"], "first_iteration": 10}, {"layers": ["input"], "first_iteration": 20}
+    ]
+    assert len(clf.training_loss_curve_) == clf.n_iter_
     active = int(clf.masks_["linears.1.weight"].any(axis=0).sum())
     assert clf.n_active_hidden_ == [active] and active <= 6
     np.testing.assert_array_equal(clf.support_, clf.masks_["linears.0.weight"].any(axis=0))

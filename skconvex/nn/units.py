@@ -7,6 +7,8 @@ reads it unit by unit, for the CPNA method (Guo & Barbu):
   vector has unit norm, moving the scale to its outgoing weights. For a positively
   homogeneous activation (ReLU: σ(cv) = cσ(v) for c > 0) the network computes exactly
   the same function, and weight magnitudes become comparable across units (eq. 3).
+- :func:`fold_constant_units_` folds hidden units without incoming connections (they
+  output the constant σ(b)) into the next layer's bias and cuts their outgoing ones;
 - :func:`prune_dead_units_` removes the incoming connections of hidden units that have
   no outgoing connection left (they cannot affect the output).
 - :func:`active_units` and :func:`input_support` report which hidden units and which
@@ -36,7 +38,13 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-__all__ = ["active_units", "input_support", "normalize_units_", "prune_dead_units_"]
+__all__ = [
+    "active_units",
+    "fold_constant_units_",
+    "input_support",
+    "normalize_units_",
+    "prune_dead_units_",
+]
 
 
 def _linears(mlp: nn.Module) -> list[nn.Linear]:
@@ -83,6 +91,36 @@ def normalize_units_(mlp: nn.Module) -> list[Tensor]:
         nxt.weight.mul_(c[None, :])
         scales.append(c)
     return scales
+
+
+@torch.no_grad()
+def fold_constant_units_(mlp: nn.Module) -> int:
+    """Fold hidden units without incoming connections into the next layer's bias.
+
+    Such a unit outputs the constant σ(b_j); its contribution ``W_{l+1}[:, j]·σ(b_j)``
+    is added to ``b_{l+1}`` and its outgoing connections are pruned, so the function
+    is unchanged (in evaluation mode) and the unit no longer holds connections that
+    compete with real ones in a magnitude ranking. Layers are processed input to
+    output, so a unit that loses all its inputs this way is folded in turn. Returns the
+    number of outgoing connections removed.
+    """
+    linears = _linears(mlp)
+    activation = getattr(mlp, "activation", torch.relu)
+    removed = 0
+    for h in range(len(linears) - 1):
+        layer, nxt = linears[h], linears[h + 1]
+        next_mask = _weight_mask(nxt)
+        constant = ~_weight_mask(layer).any(dim=1) & next_mask.any(dim=0)
+        if not bool(constant.any()):
+            continue
+        if nxt.bias is None:
+            raise ValueError("Cannot fold a constant unit into a layer without a bias.")
+        bias = layer.bias[constant] if layer.bias is not None else torch.zeros_like(layer.weight[constant, 0])
+        nxt.bias.add_((nxt.weight[:, constant] * next_mask[:, constant]) @ activation(bias))
+        removed += int(next_mask[:, constant].sum())
+        next_mask[:, constant] = False
+        nxt.weight.mul_(next_mask)
+    return removed
 
 
 @torch.no_grad()

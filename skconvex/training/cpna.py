@@ -16,7 +16,9 @@ iterations (epochs of the loop):
 
 Connections never come back (masks only shrink); the optimizer's state of removed
 weights is cleared (as FSA's C++ code does); hidden units left without outgoing
-connections lose their incoming ones too (they cannot affect the output).
+connections lose their incoming ones too (they cannot affect the output), and units
+left without incoming connections are folded into the next layer's bias (they output a
+constant), so neither keeps connections that compete with live ones.
 
 Nothing here imports scikit-learn.
 """
@@ -31,7 +33,7 @@ import torch
 from torch import nn
 
 from ..nn.masks import clear_optimizer_state_, keep_largest, prune_
-from ..nn.units import normalize_units_, prune_dead_units_
+from ..nn.units import fold_constant_units_, normalize_units_, prune_dead_units_
 from .strategies import Strategy
 
 __all__ = ["ConnectionPruning", "PRUNE_MODES", "fsa_count", "fsa_schedule"]
@@ -123,7 +125,9 @@ class ConnectionPruning(Strategy):
     Attributes
     ----------
     stage : str
-        "dense", "prune" or "sparse".
+        "dense" (pretraining), "prune" (a layer of the current stage is above its
+        target) or "sparse" (every layer of the stage at its target: training the
+        sparse network).
     connection_curve : dict of int to list of int
         Kept connections of every layer after each iteration's pruning step.
     """
@@ -188,20 +192,25 @@ class ConnectionPruning(Strategy):
             if self.normalize:
                 normalize_units_(module)
             if stage_index < len(self.stages):
-                self.stage = "prune"
                 stage = self.stages[stage_index]
                 if e == 1:
                     self._stage_start = {i: self._count(linears[i]) for i, _ in stage}
                 before = [int(layer.weight_mask.sum()) for layer in linears]
                 # Output side first: units it disconnects lose their incoming
                 # connections before the layer below is counted.
+                annealing = False
                 for index, target in sorted(stage, key=lambda item: -item[0]):
                     n_keep = fsa_count(
                         e, self._stage_start[index], target, self.prune_iter, self.annealing_rate
                     )
+                    annealing |= n_keep > target
                     if self._count(linears[index]) > n_keep:
                         self._prune_layer(module, index, n_keep)
+                    fold_constant_units_(module)
                     prune_dead_units_(module)
+                # Once every layer of the stage is at its target, the rest of the
+                # stage trains the sparse network.
+                self.stage = "prune" if annealing else "sparse"
                 after = [int(layer.weight_mask.sum()) for layer in linears]
                 changed = after != before
                 if changed:
