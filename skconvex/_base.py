@@ -254,7 +254,7 @@ class NeuralNetMixin:
             )
             X, X_val, Y, Y_val, y, y_val = split[:6]
             if sample_weight is not None:
-                sample_weight = split[6]
+                sample_weight, sample_weight_val = split[6], split[7]
             if X_val.shape[0] < 2:
                 raise ValueError(
                     "The validation set is too small: increase validation_fraction or "
@@ -373,7 +373,7 @@ class NeuralNetMixin:
             warnings.warn(
                 "Training diverged (non-finite loss or weights) at epoch "
                 f"{history.n_iter}; stopped and restored the best weights (epoch "
-                f"{history.best_epoch + 1}). Lower learning_rate_init or lambda_init.",
+                f"{history.best_epoch + 1}). Lower learning_rate_init (or lambda_init for GDC).",
                 ConvergenceWarning,
             )
         elif reason == "interrupted":

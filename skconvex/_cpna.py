@@ -365,6 +365,13 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
             full = layer.in_features if self.prune == "nodes" else layer.weight.numel()
             if isinstance(value, Integral) and not isinstance(value, bool) and value >= 1:
                 targets[index] = int(value)
+                if value >= full:
+                    warnings.warn(
+                        f"n_connections[{key!r}]={value} is not below the layer's size "
+                        f"({full} {'units' if self.prune == 'nodes' else 'connections'}): "
+                        "that layer is not pruned.",
+                        UserWarning,
+                    )
             elif isinstance(value, Real) and 0 < value < 1:
                 targets[index] = max(1, int(round(float(value) * full)))
             else:
@@ -437,6 +444,12 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
         def monitor(module) -> float:
             for prefix, X, y, w in prepared:
                 logits = _outputs_in_chunks(module, X).to(torch.float64)
+                if not bool(torch.isfinite(logits).all()):
+                    # Finite weights, overflowing outputs: the loop's divergence
+                    # guard decides; record the iteration as unusable.
+                    for metric in ("acc", "auc", "loss"):
+                        log[f"{prefix}_{metric}"].append(float("nan"))
+                    continue
                 log_proba = torch.log_softmax(logits, dim=1).cpu().numpy()
                 proba = np.exp(log_proba)
                 hit = (proba.argmax(axis=1) == y).astype(np.float64)
@@ -444,7 +457,8 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
                 log[f"{prefix}_auc"].append(_auc(y, proba, w))
                 nll = -log_proba[np.arange(len(y)), y]
                 log[f"{prefix}_loss"].append(float(np.average(nll, weights=w)))
-            return log["val_acc" if validation is not None else "train_acc"][-1]
+            score = log["val_acc" if validation is not None else "train_acc"][-1]
+            return score if np.isfinite(score) else -np.inf
 
         return monitor
 
@@ -457,7 +471,13 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
             names[i]: list(curve[: history.n_iter])
             for i, curve in sorted(strategy.connection_curve.items())
         }
-        log = self._monitor_log
+        # The monitor runs after the loop's divergence test: a diverged or interrupted
+        # fit can leave it one entry short or long.
+        n = history.n_iter
+        log = {
+            key: (values + [float("nan")] * n)[:n] if values else values
+            for key, values in self._monitor_log.items()
+        }
         del self._monitor_log
         self.training_accuracy_curve_ = log["train_acc"]
         self.training_auc_curve_ = log["train_auc"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import pickle
 import warnings
 
@@ -485,3 +486,44 @@ def test_fixed_schedule_raises_no_convergence_warning(xor):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         CPNAClassifier(n_connections={"hidden": 6}, **FAST).fit(X, y)
+
+
+def test_normalization_guard_bounds_the_bias_of_a_nearly_constant_unit():
+    torch.manual_seed(0)
+    net = MLP(3, 2, hidden_layer_sizes=(2,), activation="relu").double().eval()
+    with torch.no_grad():
+        net.linears[0].weight[0] = torch.tensor([1e-6, 0.0, 0.0])
+        net.linears[0].bias[0] = -5.0
+    x = torch.randn(20, 3, dtype=torch.float64)
+    before = net(x)
+    scales = normalize_units_(net)
+    assert scales[0][0].item() == pytest.approx(5.0 / 1e3)
+    assert net.linears[0].bias[0].item() == pytest.approx(-1e3)
+    torch.testing.assert_close(net(x), before)
+
+
+@pytest.mark.parametrize("guard", [True, False])
+def test_long_schedule_with_never_active_units_stays_finite(monkeypatch, guard):
+    # Review finding: normalizing every iteration under L2 grew the bias of units that
+    # are never active (their incoming weights shrink, the bias does not) until it
+    # overflowed and the fit stopped as "diverged". The guard bounds |b| by 1e3.
+    import functools
+
+    import skconvex.training.cpna as cpna_module
+
+    if not guard:
+        monkeypatch.setattr(
+            cpna_module, "normalize_units_", functools.partial(normalize_units_, max_bias_ratio=math.inf)
+        )
+    X, y = make_xor(600, n_features=10, n_informative=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = CPNAClassifier(
+            hidden_layer_sizes=(64,), n_connections={"input": 40}, pretrain_iter=20, prune_iter=100,
+            batch_size=20, learning_rate_init=1e-2, random_state=0,
+        ).fit(X, y)
+    biggest = float(clf.module_.linears[0].bias.detach().abs().max())
+    if guard:
+        assert clf.stop_reason_ == "max_iter" and biggest <= 1e3 + 1
+    else:
+        assert clf.stop_reason_ == "diverged" or biggest > 1e6

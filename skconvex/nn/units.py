@@ -63,17 +63,34 @@ def _weight_mask(layer: nn.Linear) -> Tensor:
     return mask
 
 
+#: A unit whose bias exceeds its incoming weights' norm by more than this factor is
+#: scaled so that |b| equals the factor (see :func:`normalize_units_`).
+MAX_BIAS_RATIO = 1e3
+
+
 @torch.no_grad()
-def normalize_units_(mlp: nn.Module) -> list[Tensor]:
+def normalize_units_(mlp: nn.Module, max_bias_ratio: float = MAX_BIAS_RATIO) -> list[Tensor]:
     """Give every hidden unit an incoming weight vector of unit Euclidean norm.
 
     For each hidden layer l in order and each unit j with c = ‖W_l[j, :]‖ > 0:
     ``W_l[j, :] /= c``, ``b_l[j] /= c``, ``W_{l+1}[:, j] *= c`` (CPNA's eq. 3). The
     bias does not enter the norm (the paper normalizes the weight vector). Units
-    without incoming weights keep c = 1. With a positively homogeneous hidden
+    without incoming weights keep c = 1.
+
+    One guard: c is at least ``|b_j| / max_bias_ratio``. A unit whose bias dwarfs its
+    weights is (nearly) constant on bounded inputs; under an L2 penalty its incoming
+    weights shrink between normalizations while the unpenalized bias does not, so
+    dividing by ‖w_j‖ at every iteration would grow the bias geometrically until it
+    overflows. Any c > 0 preserves the function. With a positively homogeneous hidden
     activation (ReLU, identity) the function is unchanged; the layers are processed
     input to output, so each norm already includes the previous layer's factor.
     Masked weights are zero and stay zero.
+
+    Parameters
+    ----------
+    mlp : skconvex.nn.MLP
+    max_bias_ratio : float, default=1e3
+        The guard above.
 
     Returns
     -------
@@ -84,6 +101,9 @@ def normalize_units_(mlp: nn.Module) -> list[Tensor]:
     scales = []
     for layer, nxt in zip(linears[:-1], linears[1:]):
         norms = torch.linalg.vector_norm(layer.weight, dim=1)
+        if layer.bias is not None:
+            guarded = torch.maximum(norms, layer.bias.abs() / max_bias_ratio)
+            norms = torch.where(norms > 0, guarded, norms)
         c = torch.where(norms > 0, norms, torch.ones_like(norms))
         layer.weight.div_(c[:, None])
         if layer.bias is not None:

@@ -11,8 +11,8 @@ iterations (epochs of the loop):
    the annealing schedule of Feature Selection with Annealing (:func:`fsa_schedule`).
    M_e reaches the target k at e = N/2; the second half of the stage trains the
    sparser network;
-3. training continues on the sparse network (normalized before every iteration, as
-   Algorithm 1 does for every e > N_pretrain) until the last stage ends.
+3. training continues on the sparse network until the last stage ends. As in
+   Algorithm 1, the units are normalized before every iteration after pretraining.
 
 Connections never come back (masks only shrink); the optimizer's state of removed
 weights is cleared (as FSA's C++ code does); hidden units left without outgoing
@@ -119,7 +119,8 @@ class ConnectionPruning(Strategy):
     annealing_rate : float
         μ of :func:`fsa_schedule`.
     normalize : bool
-        Normalize hidden units before each pruning step (CPNA); False is CPA.
+        Normalize hidden units before every iteration after pretraining (CPNA);
+        False is CPA.
     prune : {"connections", "nodes"}
 
     Attributes
@@ -196,16 +197,18 @@ class ConnectionPruning(Strategy):
                 if e == 1:
                     self._stage_start = {i: self._count(linears[i]) for i, _ in stage}
                 before = [int(layer.weight_mask.sum()) for layer in linears]
-                # Output side first: units it disconnects lose their incoming
-                # connections before the layer below is counted.
-                annealing = False
-                for index, target in sorted(stage, key=lambda item: -item[0]):
-                    n_keep = fsa_count(
+                keep = {
+                    index: fsa_count(
                         e, self._stage_start[index], target, self.prune_iter, self.annealing_rate
                     )
-                    annealing |= n_keep > target
-                    if self._count(linears[index]) > n_keep:
-                        self._prune_layer(module, index, n_keep)
+                    for index, target in stage
+                }
+                # Output side first: units it disconnects lose their incoming
+                # connections before the layer below is counted.
+                annealing = any(keep[index] > target for index, target in stage)
+                for index, _ in sorted(stage, key=lambda item: -item[0]):
+                    if self._count(linears[index]) > keep[index]:
+                        self._prune_layer(module, index, keep[index])
                     fold_constant_units_(module)
                     prune_dead_units_(module)
                 # Once every layer of the stage is at its target, the rest of the

@@ -215,7 +215,7 @@ def train(
                 # The masks shrank: the best weights so far belong to a network that
                 # no longer exists, so only the pruned network's epochs compete now.
                 best_state, best_score = snapshot(module), -math.inf
-                history.best_epoch = epoch
+                history.best_epoch = epoch - 1  # the state as the previous epoch left it
                 no_improvement, best_stop_value = 0, math.inf
             if lr_step_epochs and strategy.final:
                 factor = lr_step_factor ** (final_epochs // lr_step_epochs)
