@@ -155,7 +155,7 @@ class NeuralNetMixin:
                 output_activation=output_activation,
                 init=self.init,
             )
-        elif isinstance(self.module, str):  # the LeNets
+        elif isinstance(self.module, str) and self.module.startswith("lenet"):
             params = dict(
                 image_shape=self._image_shape(n_features),
                 activation=self.activation,

@@ -250,7 +250,7 @@ def test_lenet_variant_dropout():
 
 
 def test_build_module_builtin_names():
-    assert set(BUILTIN_MODULES) == {"mlp", "lenet5", "lenet5_20_50_500"}
+    assert set(BUILTIN_MODULES) == {"mlp", "lenet5", "lenet5_20_50_500", "no_overlap_cnn"}
     net = build_module("mlp", 5, 2, hidden_layer_sizes=(3,))
     assert isinstance(net, MLP)
     assert [layer.in_features for layer in net.linears] == [5, 3]

@@ -9,6 +9,7 @@ from .activations import ACTIVATIONS, LeCunTanh, make_activation
 from .factory import BUILTIN_MODULES, build_module
 from .lenet import LeNet5, LeNetVariant
 from .mlp import MLP
+from .no_overlap import NoOverlapCNN
 
 __all__ = [
     "ACTIVATIONS",
@@ -17,6 +18,7 @@ __all__ = [
     "LeNet5",
     "LeNetVariant",
     "MLP",
+    "NoOverlapCNN",
     "build_module",
     "make_activation",
 ]

@@ -10,6 +10,7 @@ from torch import nn
 
 from .lenet import LeNet5, LeNetVariant
 from .mlp import MLP
+from .no_overlap import NoOverlapCNN
 
 __all__ = ["BUILTIN_MODULES", "accepts_any_keyword", "build_module", "module_param_names"]
 
@@ -18,6 +19,7 @@ BUILTIN_MODULES: dict[str, type[nn.Module]] = {
     "mlp": MLP,
     "lenet5": LeNet5,
     "lenet5_20_50_500": LeNetVariant,
+    "no_overlap_cnn": NoOverlapCNN,
 }
 
 # Supplied by build_module from the training data, never by the user.
@@ -113,7 +115,8 @@ def build_module(module: ModuleSpec, n_features: int, n_outputs: int, **params: 
     ----------
     module : str or callable
         A key of :data:`BUILTIN_MODULES` (``"mlp"``, ``"lenet5"``,
-        ``"lenet5_20_50_500"``), a :class:`torch.nn.Module` subclass or a
+        ``"lenet5_20_50_500"``, ``"no_overlap_cnn"``, which needs a
+        ``patch_size``), a :class:`torch.nn.Module` subclass or a
         function returning a new module. Instances are rejected because they
         cannot be cloned safely.
     n_features : int
@@ -142,6 +145,8 @@ def build_module(module: ModuleSpec, n_features: int, n_outputs: int, **params: 
     >>> [layer.out_features for layer in net.linears]
     [5, 3]
     >>> from torch import nn
+    >>> build_module("no_overlap_cnn", 12, 1, patch_size=4).n_patches
+    3
     >>> build_module(lambda: nn.Linear(2, 1), 2, 1)
     Linear(in_features=2, out_features=1, bias=True)
     """
