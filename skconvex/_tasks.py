@@ -149,6 +149,9 @@ class NeuralRegressorMixin:
     """Targets scaled to [−1, 1] per output (as in the paper) and scaled back."""
 
     _is_classifier_task = False
+    #: False trains on the raw targets (RVSM's no-overlap network has no output bias
+    #: and non-negative outputs, so it cannot fit targets centred at zero).
+    _scale_targets = True
 
     def _default_output_activation(self) -> str:
         return "identity"
@@ -164,6 +167,9 @@ class NeuralRegressorMixin:
             half = (high - low) / 2.0
             self._y_center = low + half
             self._y_half_range = np.where(half > 0, half, 1.0)
+            if not self._scale_targets:
+                self._y_center = np.zeros_like(self._y_center)
+                self._y_half_range = np.ones_like(self._y_half_range)
         elif Y.shape[1] != len(self._y_center):
             raise ValueError(
                 f"y has {Y.shape[1]} outputs but the model was fitted with {len(self._y_center)}."

@@ -21,6 +21,8 @@ from skconvex import (
     GDCClassifier,
     GDCRegressor,
     GradualStatisticalPruning,
+    RVSMClassifier,
+    RVSMRegressor,
     StatisticalPruning,
 )
 
@@ -74,6 +76,15 @@ ESTIMATORS += [
     CPNAClassifier(
         n_connections={"hidden": 8}, prune="nodes", normalize=False, alpha=0.0, **CPNA_SMALL
     ),
+]
+
+
+# RVSM: ℓ0 on an MLP for both tasks, transformed ℓ1 for the classifier.
+RVSM_SMALL = dict(hidden_layer_sizes=(16,), max_iter=100, lam=1e-4, random_state=0, dtype="float64")
+ESTIMATORS += [
+    RVSMRegressor(**RVSM_SMALL),
+    RVSMClassifier(**RVSM_SMALL),
+    RVSMClassifier(penalty="tl1", **RVSM_SMALL),
 ]
 
 

@@ -1,6 +1,7 @@
 """The one training loop and the strategies plugged into it (no scikit-learn here)."""
 
 from .cpna import ConnectionPruning, fsa_count, fsa_schedule
+from .rvsm import RelaxedSplitting
 from .loop import History, per_sample_errors, train
 from .strategies import (
     AUTO_LAMBDA_SPREAD,
@@ -20,6 +21,7 @@ __all__ = [
     "GradualDeconvexification",
     "History",
     "MeanLoss",
+    "RelaxedSplitting",
     "Strategy",
     "auto_lambda",
     "fsa_count",

@@ -208,6 +208,8 @@ def train(
 
         progress = tqdm(total=max_iter, desc="epochs", unit="epoch", leave=True)
 
+    # Only strategies that override after_step pay a call per step.
+    after_step = strategy.after_step if type(strategy).after_step is not Strategy.after_step else None
     module.train()
     try:
         for epoch in range(max_iter):
@@ -256,6 +258,8 @@ def train(
                 optimizer.step()
                 if masked:
                     apply_masks_(module, masked)
+                if after_step is not None:
+                    after_step(module)
             if pending:
                 errors[order] = torch.cat(pending)
 

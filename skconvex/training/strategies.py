@@ -158,6 +158,13 @@ class Strategy:
     def end_epoch(self, loss: float, errors: Tensor) -> None:
         pass
 
+    def after_step(self, module) -> None:
+        """Called after every optimizer step (RVSM updates its sparse copy u here).
+
+        The loop calls it only when a subclass overrides it: no cost on the hot path
+        otherwise.
+        """
+
     def start_epoch(self, epoch: int, module, optimizer) -> bool:
         """Called before each epoch; may change the network (prune it, rescale it).
 

@@ -1,0 +1,100 @@
+"""RVSM: the relaxed variable splitting method as a strategy of the one training loop.
+
+Dinh & Xin's Algorithm 1 minimizes the Lagrangian
+
+    L_β(w, u) = f(w) + λ·P(u) + (β/2)·‖w − u‖²
+
+by alternating a gradient step in w and an exact minimization in u:
+
+    w ← w − η∇f(w) − ηβ(w − u),        u ← argmin_u λP(u) + (β/2)‖w − u‖² = prox_{(λ/β)P}(w),
+
+the proximal map being a threshold (:mod:`skconvex.thresholds`). Here the w-step is
+the loop's optimizer step on the minibatch loss ``mean(e_k) + (β/2)‖w − u‖²``, so the
+coupling term β(w − u) goes through the optimizer like the data gradient: through
+momentum for SGD with momentum, through Adam's normalization for Adam (with plain SGD
+it is exactly Algorithm 1). After every step u is recomputed from the new w
+(:meth:`RelaxedSplitting.after_step`). Every weight of a Linear or Conv layer is split
+(biases are not), so RVSM sparsifies any network, not only the no-overlap CNN.
+
+Nothing here imports scikit-learn.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from ..nn.masks import prunable_parameters
+from ..thresholds import KINDS, penalty, threshold
+from .strategies import Strategy
+
+__all__ = ["RelaxedSplitting"]
+
+
+class RelaxedSplitting(Strategy):
+    """Algorithm 1 of RVSM: w by the optimizer on f + (β/2)‖w − u‖², u = threshold(w).
+
+    Parameters
+    ----------
+    penalty : {"l1", "l0", "tl1"}
+        P: ℓ1, ℓ0 or transformed ℓ1 ρ_a.
+    lam : float
+        λ ≥ 0, the weight of the penalty.
+    beta : float
+        β > 0, the weight of the coupling ‖w − u‖².
+    a : float
+        The parameter of transformed ℓ1.
+
+    Attributes
+    ----------
+    names : list of str
+        The split parameters (weights of the Linear/Conv layers), after the first epoch.
+    u : list of Tensor
+        Their sparse copies, same order.
+    """
+
+    stage = "rvsm"
+
+    def __init__(self, penalty: str = "l0", lam: float = 1e-5, beta: float = 1e-2, a: float = 1.0) -> None:
+        if penalty not in KINDS:
+            raise ValueError(f"penalty must be one of {list(KINDS)}, got {penalty!r}.")
+        if lam < 0 or beta <= 0 or a <= 0:
+            raise ValueError("RVSM needs lam ≥ 0, beta > 0 and a > 0.")
+        # Not `lam`: the loop reads Strategy.lam as NRAE's λ (None here).
+        self.penalty, self.penalty_weight, self.beta, self.a = penalty, float(lam), float(beta), float(a)
+        self.names: list[str] = []
+        self.params: list[Tensor] = []
+        self.u: list[Tensor] = []
+
+    def _threshold(self, w: Tensor) -> Tensor:
+        return threshold(w.detach(), self.penalty, self.penalty_weight, self.beta, self.a)
+
+    def start_epoch(self, epoch: int, module: nn.Module, optimizer) -> bool:
+        if not self.params:  # u⁰ = threshold(w⁰)
+            split = prunable_parameters(module)
+            self.names, self.params = list(split), list(split.values())
+            self.u = [self._threshold(p) for p in self.params]
+        return False
+
+    @torch.no_grad()
+    def after_step(self, module: nn.Module) -> None:
+        for i, p in enumerate(self.params):
+            self.u[i] = self._threshold(p)
+
+    def coupling(self) -> Tensor:
+        """(β/2)·‖w − u‖² over the split parameters (differentiable in w)."""
+        total = sum(((p - u) ** 2).sum() for p, u in zip(self.params, self.u))
+        return 0.5 * self.beta * total
+
+    def batch_loss(self, errors, idx, sample_weight, n_drawn=None) -> Tensor:
+        return super().batch_loss(errors, idx, sample_weight, n_drawn) + self.coupling()
+
+    def epoch_loss(self, errors, sample_weight) -> float:
+        """L_β(w, u) with f the mean error of the epoch's cache."""
+        with torch.no_grad():
+            penalty_value = sum(float(penalty(u, self.penalty, self.a)) for u in self.u)
+            return (
+                super().epoch_loss(errors, sample_weight)
+                + self.penalty_weight * penalty_value
+                + float(self.coupling())
+            )
