@@ -115,9 +115,42 @@ class _RVSMMixin:
         },
     }
 
-    def _init_params(self, **params) -> None:
-        for name, value in params.items():
-            setattr(self, name, value)
+    def __init__(
+        self, architecture="mlp", penalty="l0", lam=1e-5, beta=1e-2, a=1.0,
+        use_sparse_weights=True, patch_size=None, hidden_layer_sizes=(100,),
+        module_params=None, image_shape=None, solver="sgd", learning_rate_init=0.01,
+        momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+        alpha=0.0, batch_size="auto", max_iter=200, shuffle=True, tol=1e-4,
+        n_iter_no_change=10, random_state=None, verbose=0, device="cpu", dtype="float32",
+    ):
+        # One signature for both estimators (scikit-learn reads it from the MRO).
+        self.architecture = architecture
+        self.penalty = penalty
+        self.lam = lam
+        self.beta = beta
+        self.a = a
+        self.use_sparse_weights = use_sparse_weights
+        self.patch_size = patch_size
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.module_params = module_params
+        self.image_shape = image_shape
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.random_state = random_state
+        self.verbose = verbose
+        self.device = device
+        self.dtype = dtype
 
     @property
     def module(self):  # NeuralNetMixin reads `module`; RVSM calls it `architecture`
@@ -205,16 +238,6 @@ class _RVSMMixin:
         return tags
 
 
-_INIT_DEFAULTS = dict(
-    architecture="mlp", penalty="l0", lam=1e-5, beta=1e-2, a=1.0, use_sparse_weights=True,
-    patch_size=None, hidden_layer_sizes=(100,), module_params=None, image_shape=None,
-    solver="sgd", learning_rate_init=0.01, momentum=0.9, nesterovs_momentum=True,
-    beta_1=0.9, beta_2=0.999, epsilon=1e-8, alpha=0.0, batch_size="auto", max_iter=200,
-    shuffle=True, tol=1e-4, n_iter_no_change=10, random_state=None, verbose=0,
-    device="cpu", dtype="float32",
-)
-
-
 class RVSMRegressor(_RVSMMixin, NeuralRegressorMixin, NeuralNetMixin, RegressorMixin, BaseEstimator):
     __doc__ = (
         """Sparse network regression by the relaxed variable splitting method (RVSM).
@@ -250,16 +273,6 @@ class RVSMRegressor(_RVSMMixin, NeuralRegressorMixin, NeuralNetMixin, RegressorM
     )
 
     _scale_targets = False
-
-    def __init__(
-        self, architecture="mlp", penalty="l0", lam=1e-5, beta=1e-2, a=1.0,
-        use_sparse_weights=True, patch_size=None, hidden_layer_sizes=(100,),
-        module_params=None, image_shape=None, solver="sgd", learning_rate_init=0.01,
-        momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-        alpha=0.0, batch_size="auto", max_iter=200, shuffle=True, tol=1e-4,
-        n_iter_no_change=10, random_state=None, verbose=0, device="cpu", dtype="float32",
-    ):
-        self._init_params(**{k: v for k, v in locals().items() if k in _INIT_DEFAULTS})
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, w_true=None):
@@ -310,16 +323,6 @@ class RVSMClassifier(_RVSMMixin, NeuralClassifierMixin, NeuralNetMixin, Classifi
     )
 
     criterion = "cross_entropy"  # softmax outputs; not a parameter
-
-    def __init__(
-        self, architecture="mlp", penalty="l0", lam=1e-5, beta=1e-2, a=1.0,
-        use_sparse_weights=True, patch_size=None, hidden_layer_sizes=(100,),
-        module_params=None, image_shape=None, solver="sgd", learning_rate_init=0.01,
-        momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-        alpha=0.0, batch_size="auto", max_iter=200, shuffle=True, tol=1e-4,
-        n_iter_no_change=10, random_state=None, verbose=0, device="cpu", dtype="float32",
-    ):
-        self._init_params(**{k: v for k, v in locals().items() if k in _INIT_DEFAULTS})
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
