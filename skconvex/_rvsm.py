@@ -16,7 +16,7 @@ from .nn import masks
 from .nn.factory import BUILTIN_MODULES
 from .theory import angle
 from .thresholds import KINDS
-from .training.rvsm import RelaxedSplitting
+from .training.rvsm import ADMMSplitting, RelaxedSplitting
 
 __all__ = ["RVSMClassifier", "RVSMRegressor"]
 
@@ -34,6 +34,11 @@ _PARAMETERS_DOC = """
         β, the weight of the coupling (β/2)‖w − u‖² (the authors' code uses 1e-2).
     a : float, default=1.0
         The parameter a of transformed ℓ1 (ignored by the other penalties).
+    method : {"rvsm", "admm"}, default="rvsm"
+        "rvsm" is Algorithm 1. "admm" is the baseline of §3.3: ADMM on the same
+        splitting (eq. 10) with a Lagrange multiplier z and a gradient step for w,
+        u = threshold(w + z/β), z ← z + β(w − u); z closes the gap between w and u,
+        which makes u less sparse.
     use_sparse_weights : bool, default=True
         Predict with u, the sparse copy (the paper evaluates u); the pruned weights are
         then masked zeros of ``module_``. False predicts with w.
@@ -77,12 +82,15 @@ _ATTRIBUTES_DOC = """
         u, the sparse copy, per split parameter (the weights of Linear/Conv layers).
     dense_weights_ : dict of str to ndarray
         w, the relaxed weights, per split parameter.
+    dual_weights_ : dict of str to ndarray
+        z, the Lagrange multipliers (``method="admm"`` only).
     sparsity_ : float
         Share of zeros in u over all split parameters.
     layer_sparsity_ : dict of str to float
         Share of zeros in u per split parameter.
     lagrangian_curve_ : list of float
-        L_β(w, u) = f(w) + λP(u) + (β/2)‖w − u‖² per epoch (f the mean error seen
+        L_β(w, u) = f(w) + λP(u) + (β/2)‖w − u‖² per epoch (``method="admm"``: plus
+        ⟨z, w − u⟩, eq. 9), f the mean error seen
         during the epoch); also ``loss_curve_``.
     training_error_curve_ : list of float
         f, the mean per-sample error, per epoch.
@@ -102,6 +110,7 @@ class _RVSMMixin:
         "lam": [Interval(Real, 0, None, closed="left")],
         "beta": [Interval(Real, 0, None, closed="neither")],
         "a": [Interval(Real, 0, None, closed="neither")],
+        "method": [StrOptions({"rvsm", "admm"})],
         "use_sparse_weights": ["boolean"],
         "patch_size": [Interval(Integral, 1, None, closed="left"), None],
         **{
@@ -117,7 +126,7 @@ class _RVSMMixin:
 
     def __init__(
         self, architecture="mlp", penalty="l0", lam=1e-5, beta=1e-2, a=1.0,
-        use_sparse_weights=True, patch_size=None, hidden_layer_sizes=(100,),
+        method="rvsm", use_sparse_weights=True, patch_size=None, hidden_layer_sizes=(100,),
         module_params=None, image_shape=None, solver="sgd", learning_rate_init=0.01,
         momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
         alpha=0.0, batch_size="auto", max_iter=200, shuffle=True, tol=1e-4,
@@ -129,6 +138,7 @@ class _RVSMMixin:
         self.lam = lam
         self.beta = beta
         self.a = a
+        self.method = method
         self.use_sparse_weights = use_sparse_weights
         self.patch_size = patch_size
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -182,7 +192,8 @@ class _RVSMMixin:
         return None
 
     def _make_strategy(self, resume=None):
-        return RelaxedSplitting(self.penalty, self.lam, self.beta, self.a)
+        splitting = ADMMSplitting if self.method == "admm" else RelaxedSplitting
+        return splitting(self.penalty, self.lam, self.beta, self.a)
 
     def _loop_options(self, strategy) -> dict:
         return dict(
@@ -210,6 +221,8 @@ class _RVSMMixin:
         self.__dict__.pop("_angles", None)
         self.dense_weights_ = {n: p.detach().cpu().numpy().copy() for n, p in zip(strategy.names, strategy.params)}
         self.sparse_weights_ = {n: u.cpu().numpy().copy() for n, u in zip(strategy.names, strategy.u)}
+        if self.method == "admm":
+            self.dual_weights_ = {n: z.cpu().numpy().copy() for n, z in zip(strategy.names, strategy.z)}
         zeros = {n: int((u == 0).sum()) for n, u in self.sparse_weights_.items()}
         sizes = {n: u.size for n, u in self.sparse_weights_.items()}
         self.layer_sparsity_ = {n: zeros[n] / sizes[n] for n in zeros}

@@ -1,7 +1,7 @@
 """The one training loop and the strategies plugged into it (no scikit-learn here)."""
 
 from .cpna import ConnectionPruning, fsa_count, fsa_schedule
-from .rvsm import RelaxedSplitting
+from .rvsm import ADMMSplitting, RelaxedSplitting
 from .loop import History, per_sample_errors, train
 from .strategies import (
     AUTO_LAMBDA_SPREAD,
@@ -14,6 +14,7 @@ from .strategies import (
 )
 
 __all__ = [
+    "ADMMSplitting",
     "AUTO_LAMBDA_SPREAD",
     "AdaptiveLambda",
     "ConnectionPruning",
