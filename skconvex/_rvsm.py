@@ -39,6 +39,10 @@ _PARAMETERS_DOC = """
         splitting (eq. 10) with a Lagrange multiplier z and a gradient step for w,
         u = threshold(w + z/β), z ← z + β(w − u); z closes the gap between w and u,
         which makes u less sparse.
+    reset_to_sparse : bool, default=False
+        Set w = u at the start of every epoch after the first, as the authors' code does
+        after each epoch (it is not in Algorithm 1): weights under the threshold restart
+        from zero, which makes u sparser.
     use_sparse_weights : bool, default=True
         Predict with u, the sparse copy (the paper evaluates u); the pruned weights are
         then masked zeros of ``module_``. False predicts with w.
@@ -111,6 +115,7 @@ class _RVSMMixin:
         "beta": [Interval(Real, 0, None, closed="neither")],
         "a": [Interval(Real, 0, None, closed="neither")],
         "method": [StrOptions({"rvsm", "admm"})],
+        "reset_to_sparse": ["boolean"],
         "use_sparse_weights": ["boolean"],
         "patch_size": [Interval(Integral, 1, None, closed="left"), None],
         **{
@@ -126,7 +131,7 @@ class _RVSMMixin:
 
     def __init__(
         self, architecture="mlp", penalty="l0", lam=1e-5, beta=1e-2, a=1.0,
-        method="rvsm", use_sparse_weights=True, patch_size=None, hidden_layer_sizes=(100,),
+        method="rvsm", reset_to_sparse=False, use_sparse_weights=True, patch_size=None, hidden_layer_sizes=(100,),
         module_params=None, image_shape=None, solver="sgd", learning_rate_init=0.01,
         momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
         alpha=0.0, batch_size="auto", max_iter=200, shuffle=True, tol=1e-4,
@@ -139,6 +144,7 @@ class _RVSMMixin:
         self.beta = beta
         self.a = a
         self.method = method
+        self.reset_to_sparse = reset_to_sparse
         self.use_sparse_weights = use_sparse_weights
         self.patch_size = patch_size
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -193,7 +199,7 @@ class _RVSMMixin:
 
     def _make_strategy(self, resume=None):
         splitting = ADMMSplitting if self.method == "admm" else RelaxedSplitting
-        return splitting(self.penalty, self.lam, self.beta, self.a)
+        return splitting(self.penalty, self.lam, self.beta, self.a, reset_to_sparse=self.reset_to_sparse)
 
     def _loop_options(self, strategy) -> dict:
         return dict(

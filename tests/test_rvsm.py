@@ -119,12 +119,15 @@ def test_same_random_state_same_model_and_pickle(digits):
     np.testing.assert_array_equal(loaded.predict_proba(X), a.predict_proba(X))
 
 
-def _reference_splitting(X, Y, w0, b0, *, admm, lam, beta, lr, steps, penalty="l1"):
+def _reference_splitting(X, Y, w0, b0, *, admm, lam, beta, lr, steps, penalty="l1", reset=False):
     """Algorithm 1 / eq. 10 by hand: full-batch plain gradient steps on a linear model."""
     w, b = w0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
     u = threshold(w.detach(), penalty, lam, beta, 1.0)
     z = torch.zeros_like(w)
-    for _ in range(steps):
+    for step in range(steps):
+        if reset and step > 0:  # one step per epoch: w = u before every epoch but the first
+            with torch.no_grad():
+                w.copy_(u)
         f = (((X @ w.T + b) - Y) ** 2).sum(1).mean()
         coupling = 0.5 * beta * ((w - u) ** 2).sum() + (z * (w - u)).sum()
         gw, gb = torch.autograd.grad(f + coupling, (w, b))
@@ -139,8 +142,9 @@ def _reference_splitting(X, Y, w0, b0, *, admm, lam, beta, lr, steps, penalty="l
     return w.detach(), u, z
 
 
+@pytest.mark.parametrize("reset", [False, True])
 @pytest.mark.parametrize("admm", [False, True])
-def test_splitting_steps_match_the_equations(admm):
+def test_splitting_steps_match_the_equations(admm, reset):
     from skconvex.training import ADMMSplitting, RelaxedSplitting, train
 
     gen = torch.Generator().manual_seed(0)
@@ -148,13 +152,13 @@ def test_splitting_steps_match_the_equations(admm):
     Y = X @ torch.tensor([[1.0, 0.0, -0.5, 0.0, 0.05]], dtype=torch.float64).T
     module = torch.nn.Linear(5, 1).double()
     w0, b0 = module.weight.detach().clone(), module.bias.detach().clone()
-    strategy = (ADMMSplitting if admm else RelaxedSplitting)("l1", lam=0.02, beta=0.5)
+    strategy = (ADMMSplitting if admm else RelaxedSplitting)("l1", lam=0.02, beta=0.5, reset_to_sparse=reset)
     train(
         module, lambda out, t: ((out - t) ** 2).sum(1), strategy, X, Y,
         lambda groups: torch.optim.SGD(groups, lr=0.05), max_iter=7, batch_size=40,
         shuffle=False, restore_best=False, tol=-1.0,
     )
-    w, u, z = _reference_splitting(X, Y, w0, b0, admm=admm, lam=0.02, beta=0.5, lr=0.05, steps=7)
+    w, u, z = _reference_splitting(X, Y, w0, b0, admm=admm, lam=0.02, beta=0.5, lr=0.05, steps=7, reset=reset)
     torch.testing.assert_close(module.weight.detach(), w, rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(strategy.u[0], u, rtol=1e-12, atol=1e-12)
     if admm:
@@ -180,3 +184,11 @@ def test_admm_closes_the_gap_between_w_and_u(digits):
 
     # The multiplier pulls w onto u; RVSM keeps a gap (§3.3 of the paper).
     assert gap(admm) < 0.5 * gap(rvsm)
+
+
+def test_reset_to_sparse_gives_a_sparser_u(digits):
+    X, y = digits
+    kw = dict(penalty="l0", lam=1e-5, hidden_layer_sizes=(32,), max_iter=10, random_state=0)
+    plain = RVSMClassifier(**kw).fit(X, y)
+    reset = RVSMClassifier(reset_to_sparse=True, **kw).fit(X, y)
+    assert reset.sparsity_ > plain.sparsity_

@@ -48,6 +48,10 @@ class RelaxedSplitting(Strategy):
         β > 0, the weight of the coupling ‖w − u‖².
     a : float
         The parameter of transformed ℓ1.
+    reset_to_sparse : bool
+        Set w = u at the start of every epoch after the first, as the authors' code does
+        after each epoch (not part of Algorithm 1): weights below the threshold restart
+        from zero.
 
     Attributes
     ----------
@@ -59,13 +63,17 @@ class RelaxedSplitting(Strategy):
 
     stage = "rvsm"
 
-    def __init__(self, penalty: str = "l0", lam: float = 1e-5, beta: float = 1e-2, a: float = 1.0) -> None:
+    def __init__(
+        self, penalty: str = "l0", lam: float = 1e-5, beta: float = 1e-2, a: float = 1.0,
+        reset_to_sparse: bool = False,
+    ) -> None:
         if penalty not in KINDS:
             raise ValueError(f"penalty must be one of {list(KINDS)}, got {penalty!r}.")
         if lam < 0 or beta <= 0 or a <= 0:
             raise ValueError("RVSM needs lam ≥ 0, beta > 0 and a > 0.")
         # Not `lam`: the loop reads Strategy.lam as NRAE's λ (None here).
         self.penalty, self.penalty_weight, self.beta, self.a = penalty, float(lam), float(beta), float(a)
+        self.reset_to_sparse = bool(reset_to_sparse)
         self.names: list[str] = []
         self.params: list[Tensor] = []
         self.u: list[Tensor] = []
@@ -78,6 +86,10 @@ class RelaxedSplitting(Strategy):
             split = prunable_parameters(module)
             self.names, self.params = list(split), list(split.values())
             self.u = [self._threshold(p) for p in self.params]
+        elif self.reset_to_sparse:
+            with torch.no_grad():
+                for p, u in zip(self.params, self.u):
+                    p.copy_(u)
         return False
 
     @torch.no_grad()
@@ -126,8 +138,9 @@ class ADMMSplitting(RelaxedSplitting):
     stage = "admm"
 
     def start_epoch(self, epoch: int, module: nn.Module, optimizer) -> bool:
-        if not self.params:  # z⁰ = 0, so u⁰ = threshold(w⁰) as in RVSM
-            super().start_epoch(epoch, module, optimizer)
+        first = not self.params
+        super().start_epoch(epoch, module, optimizer)
+        if first:  # z⁰ = 0, so u⁰ = threshold(w⁰) as in RVSM
             self.z = [torch.zeros_like(p.detach()) for p in self.params]
         return False
 
