@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_cpna_history", "plot_pruning_path", "plot_training_history"]
+__all__ = [
+    "plot_cpna_history",
+    "plot_pruning_path",
+    "plot_sparsity_accuracy",
+    "plot_training_history",
+]
 
 _STAGE_COLORS = {"nrae": "#fde0dd", "rae": "#e0ecf4", "mean": "#f7f7f7", "adaptive": "#e5f5e0"}
 _STAGE_NAMES = {
@@ -293,4 +299,150 @@ def plot_cpna_history(estimator: Any, axes=None):
         for ax in axes:
             ax.set_xlim(0.5, n_iter + 0.5)
     ax_conn.set_title(f"{type(estimator).__name__}: pruning history")
+    return fig
+
+
+def _as_floats(label: Any, values: Any) -> np.ndarray:
+    try:
+        return np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{label!r}: cannot read the points as numbers ({exc}).") from exc
+
+
+def _sparsity_score_arrays(label: Any, entry: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The (sparsity, score) arrays of one entry of ``plot_sparsity_accuracy``'s results."""
+    if isinstance(entry, Mapping):
+        for key in ("sparsity", "score"):
+            if key not in entry:
+                raise ValueError(f"{label!r}: the mapping has no key {key!r}.")
+        sparsity = np.atleast_1d(_as_floats(label, entry["sparsity"]))
+        score = np.atleast_1d(_as_floats(label, entry["score"]))
+        if sparsity.ndim != 1 or score.ndim != 1:
+            raise ValueError(f"{label!r}: 'sparsity' and 'score' must be one-dimensional.")
+    else:
+        pairs = _as_floats(label, entry)
+        if pairs.size == 0:
+            raise ValueError(f"{label!r}: no points.")
+        if pairs.ndim != 2 or pairs.shape[1] != 2:
+            raise ValueError(
+                f"{label!r}: expected a mapping with keys 'sparsity' and 'score' or a "
+                f"sequence of (sparsity, score) pairs, got an array of shape {pairs.shape}."
+            )
+        sparsity, score = pairs[:, 0], pairs[:, 1]
+    if len(sparsity) != len(score):
+        raise ValueError(
+            f"{label!r}: {len(sparsity)} sparsity values but {len(score)} scores; "
+            "they must have equal lengths."
+        )
+    if len(sparsity) == 0:
+        raise ValueError(f"{label!r}: no points.")
+    if not np.all((sparsity >= 0) & (sparsity <= 1)):  # also rejects NaN
+        raise ValueError(
+            f"{label!r}: sparsity must lie in [0, 1] (a share of zero weights), "
+            f"got {sparsity.tolist()}."
+        )
+    if not np.all(np.isfinite(score)):
+        raise ValueError(f"{label!r}: scores must be finite, got {score.tolist()}.")
+    return sparsity, score
+
+
+def plot_sparsity_accuracy(
+    results: Any, *, ax=None, baseline=None, score_label="test accuracy", percent=True
+):
+    """Score against sparsity of sparse networks, one line per method or penalty.
+
+    Every entry of ``results`` is a sweep (e.g. RVSM over a grid of λ for one
+    penalty): its points are drawn as one line with markers, sorted by sparsity.
+    A dense network's score can be drawn as a dashed horizontal line.
+
+    Parameters
+    ----------
+    results : mapping of str to mapping or sequence of pairs
+        Label (the legend text, e.g. ``"RVSM ℓ1"``) to the sweep's points, either a
+        mapping with keys ``"sparsity"`` and ``"score"`` (array-likes of equal
+        length) or a sequence of ``(sparsity, score)`` pairs. Sparsity is the share
+        of zero weights, in [0, 1]; the score e.g. a test accuracy. Lines are drawn
+        in the order of ``results``.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure is made otherwise.
+    baseline : float, optional
+        The score of the dense network: a dashed horizontal line labelled
+        "dense network".
+    score_label : str, default="test accuracy"
+        The y-axis label (" (%)" is appended when ``percent``).
+    percent : bool, default=True
+        Draw sparsity and score (and ``baseline``) multiplied by 100, in %; False
+        draws them as given (fractions).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    TypeError
+        If ``results`` is not a mapping.
+    ValueError
+        If ``results`` is empty, or, naming the label, if an entry cannot be read,
+        its lengths differ, it has no points, a sparsity lies outside [0, 1] or a
+        score is not finite.
+
+    Notes
+    -----
+    From fitted :class:`~skconvex.RVSMClassifier` (or :class:`~skconvex.RVSMRegressor`)
+    estimators of one penalty, ``fits``, with held-out data ``X_test, y_test``::
+
+        results = {"RVSM ℓ0": {"sparsity": [est.sparsity_ for est in fits],
+                               "score": [est.score(X_test, y_test) for est in fits]}}
+
+    ``sparsity_`` is the share of zeros in the sparse copy u over all split weights
+    (biases are not split); with ``use_sparse_weights=True`` (the default) ``score``
+    evaluates that sparse network.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from skconvex.plotting import plot_sparsity_accuracy
+    >>> results = {
+    ...     "RVSM ℓ1": {"sparsity": [0.5, 0.25, 0.75], "score": [0.97, 0.97, 0.93]},
+    ...     "RVSM ℓ0": [(0.22, 0.98), (0.62, 0.97), (0.9, 0.92)],
+    ... }
+    >>> fig = plot_sparsity_accuracy(results, baseline=0.976)
+    >>> ax = fig.axes[0]
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('share of zero weights (%)', 'test accuracy (%)')
+    >>> ax.lines[0].get_xdata().tolist()
+    [25.0, 50.0, 75.0]
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['RVSM ℓ1', 'RVSM ℓ0', 'dense network']
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(results, Mapping):
+        raise TypeError(
+            f"results must be a mapping of label to points, got {type(results).__name__}."
+        )
+    if not results:
+        raise ValueError("results is empty: nothing to plot.")
+    curves = {label: _sparsity_score_arrays(label, entry) for label, entry in results.items()}
+    if baseline is not None:
+        baseline = float(baseline)
+        if not np.isfinite(baseline):
+            raise ValueError(f"baseline must be a finite score, got {baseline!r}.")
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 4.5), constrained_layout=True)
+    else:
+        fig = ax.figure
+    scale = 100.0 if percent else 1.0
+    for label, (sparsity, score) in curves.items():
+        order = np.argsort(sparsity, kind="stable")
+        ax.plot(scale * sparsity[order], scale * score[order], marker="o", label=str(label))
+    if baseline is not None:
+        ax.axhline(scale * baseline, color="0.3", ls="--", lw=1, label="dense network")
+    ax.set_xlabel("share of zero weights (%)" if percent else "share of zero weights")
+    ax.set_ylabel(f"{score_label} (%)" if percent else score_label)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="best", fontsize="small")
     return fig
