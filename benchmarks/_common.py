@@ -102,6 +102,20 @@ def worker_setup() -> None:
     warnings.filterwarnings("ignore")
 
 
+_MEMO: dict = {}
+
+
+def memoized(key, build):
+    """``build()`` once per worker process and key (joblib reuses its workers).
+
+    A cache in the benchmark script itself would not survive: joblib pickles the
+    script's functions by value, globals included, for every task.
+    """
+    if key not in _MEMO:
+        _MEMO[key] = build()
+    return _MEMO[key]
+
+
 class Stopwatch:
     """``with Stopwatch() as sw: ...`` then ``sw.seconds``."""
 
