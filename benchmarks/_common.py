@@ -9,18 +9,29 @@ of the result, and the command that reproduces it) into ``--out`` (default
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
-import json
 import math
 import os
-import platform
 import shlex
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
+# The result writing is the library's (``python -m skconvex.experiments`` writes the same
+# way); the names are re-exported for the bench scripts that import them from here.
+from skconvex.experiments._report import environment, fmt_g, git_state, md_table, now_iso
+from skconvex.experiments._report import write_files as write_results
+
+if TYPE_CHECKING:
+    from skconvex.experiments import Result
+
+__all__ = [
+    "DEFAULT_OUT", "Stopwatch", "auto_lambda_patch_check", "command_line", "environment", "fmt_g",
+    "git_state", "header_block", "md_table", "memoized", "now_iso", "patched_auto_lambda_spread",
+    "run_and_write", "worker_setup", "write_results",
+]
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 
@@ -33,61 +44,6 @@ def command_line() -> str:
     except ValueError:  # another drive on Windows
         pass
     return "python " + shlex.join(argv)
-
-
-def git_state() -> dict:
-    """Commit of the working tree and whether the library (``skconvex/``) had local edits.
-
-    Other people edit the library while benchmarks run: the commit is recorded at the
-    start and at the end of every run, with the list of uncommitted library files.
-    """
-    import subprocess
-
-    root = Path(__file__).resolve().parent.parent
-
-    def git(*args):
-        try:
-            return subprocess.run(
-                ["git", *args], cwd=root, capture_output=True, text=True, timeout=30, check=True
-            ).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return None
-
-    dirty = git("status", "--porcelain", "--", "skconvex")
-    return {
-        "commit": git("rev-parse", "HEAD"),
-        # `git status --porcelain` lines are "XY path"; the first one lost its leading
-        # blank to strip(), so split on whitespace instead of slicing.
-        "library_uncommitted_files": None if dirty is None else [l.split(maxsplit=1)[-1] for l in dirty.splitlines()],
-        "time": now_iso(),
-    }
-
-
-def environment() -> dict:
-    """Versions and machine facts recorded with every result."""
-    import sklearn
-    import torch
-
-    import skconvex
-
-    try:
-        import joblib
-
-        joblib_version = joblib.__version__
-    except ImportError:  # pragma: no cover
-        joblib_version = None
-    return {
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "torch": torch.__version__,
-        "sklearn": sklearn.__version__,
-        "skconvex": skconvex.__version__,
-        "numpy": np.__version__,
-        "joblib": joblib_version,
-        "git": git_state(),
-    }
 
 
 def worker_setup() -> None:
@@ -129,74 +85,6 @@ class Stopwatch:
         return False
 
 
-def now_iso() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, (np.bool_,)):
-        return bool(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        value = float(obj)
-        return value if math.isfinite(value) else repr(value)  # JSON has no inf/nan
-    return obj
-
-
-def write_results(out_dir, name: str, payload: dict, markdown: str) -> tuple[Path, Path]:
-    """Write ``<out_dir>/<name>.json`` and ``<out_dir>/<name>.md``; return both paths.
-
-    Files are written to a ``.tmp`` sibling first and renamed, so an interrupted run
-    never leaves half a result behind.
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for suffix, text in (
-        (".json", json.dumps(_jsonable(payload), indent=1, ensure_ascii=False) + "\n"),
-        (".md", markdown if markdown.endswith("\n") else markdown + "\n"),
-    ):
-        path = out / f"{name}{suffix}"
-        tmp = out / f"{name}{suffix}.tmp"
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-        paths.append(path)
-    return paths[0], paths[1]
-
-
-def md_table(headers: list[str], rows: list[list]) -> str:
-    """A GitHub markdown table."""
-
-    def cell(v):
-        return str(v).replace("|", "\\|")
-
-    lines = [
-        "| " + " | ".join(cell(h) for h in headers) + " |",
-        "|" + "|".join("---" for _ in headers) + "|",
-    ]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def fmt_g(x, digits: int = 3) -> str:
-    """Compact number: 3 significant digits, scientific when small or large."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return str(x)
-    x = float(x)
-    if x == 0:
-        return "0"
-    if 1e-3 <= abs(x) < 1e4:
-        return f"{x:.{digits}g}"
-    return f"{x:.{max(digits - 1, 0)}e}"
-
-
 def _git_line(env: dict, git_end: dict | None) -> str:
     g = env.get("git") or {}
     if not g.get("commit"):
@@ -223,6 +111,33 @@ def header_block(title: str, env: dict, cmd: str, wall_s: float, started: str,
         f"Reproduce (from the repository root, with `. .venv/bin/activate`):\n\n"
         f"```\n{cmd}\n```\n"
     )
+
+
+def run_and_write(
+    out_dir, name: str, title: str, run: Callable[[], Result], options: dict
+) -> tuple[Path, Path]:
+    """Run an experiment of ``skconvex.experiments`` and write it in the benchmarks' format.
+
+    ``run()`` returns a :class:`skconvex.experiments.Result`; ``<out_dir>/<name>.md`` gets
+    :func:`header_block` (the command as typed, versions, commits at start and end), the
+    result's table and its notes, so ``benchmarks/report.py`` reads it like the others.
+    ``options`` (the script's parsed arguments) is recorded beside the result's settings.
+    """
+    started, env, t0 = now_iso(), environment(), time.perf_counter()
+    result = run()
+    wall = time.perf_counter() - t0
+    git_end, cmd = git_state(), command_line()
+    md = (header_block(title, env, cmd, wall, started, git_end) + "\n" + result.table.strip() + "\n\n"
+          + result.notes.strip() + "\n")
+    payload = dict(
+        name=name, started=started, wall_seconds=wall, command=cmd, environment=env, git_end=git_end,
+        options=options, settings=result.settings, paper=result.paper, summary=result.summary,
+        notes=result.notes, records=result.records,
+    )
+    paths = write_results(out_dir, name, payload, md)
+    print(md)
+    print("wrote", *paths)
+    return paths
 
 
 @contextlib.contextmanager
