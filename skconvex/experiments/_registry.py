@@ -92,7 +92,8 @@ class Experiment:
     needs : tuple of str
         Subdirectories of ``data_home`` the experiment reads (e.g. ``("mnist",)``).
     minutes : tuple of float
-        Rough wall time on 2 cores: (quick, full).
+        Rough wall time on 2 cores with ``--n-jobs 2``: (quick, full); measured where a
+        full run was made (docs/reproductions.md), estimated otherwise.
     """
 
     name: str

@@ -346,7 +346,7 @@ register(Experiment(
     title="k-D XOR with irrelevant features: NN(best), CPNA (hidden, all) and the retrained subnetworks",
     paper="Guo & Barbu, CPNA, Table 1",
     run=run_table1,
-    minutes=(1.5, 45.0),
+    minutes=(1.5, 22.0),
 ))
 register(Experiment(
     name="cpna-table3",
@@ -354,5 +354,5 @@ register(Experiment(
     paper="Guo & Barbu, CPNA, Table 3",
     run=run_table3,
     needs=("uci",),
-    minutes=(1.0, 30.0),
+    minutes=(1.0, 15.0),
 ))

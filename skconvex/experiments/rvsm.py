@@ -436,7 +436,7 @@ register(Experiment(
     title="digits, MLP 64-300-100-10: zeros and accuracy per penalty, against ADMM and magnitude pruning",
     paper="Dinh & Xin, RVSM, Tables 1–2 (shape)",
     run=run_digits,
-    minutes=(1.0, 20.0),
+    minutes=(1.0, 3.0),
 ))
 register(Experiment(
     name="rvsm-mnist",
@@ -445,5 +445,5 @@ register(Experiment(
     paper="Dinh & Xin, RVSM, Tables 1–2 (shape)",
     run=run_mnist,
     needs=("mnist",),
-    minutes=(3.0, 120.0),
+    minutes=(3.0, 26.0),
 ))
