@@ -106,6 +106,42 @@ _DESCR_HEAD = {
 _FEATURE_NAMES = [f"pixel_{i}_{j}" for i in range(_N_ROWS) for j in range(_N_COLS)]
 
 
+# The parameters both loaders share, spliced into their docstrings below.
+_SHARED_PARAMETERS = """    subset : {"train", "test", "all"}, default="train"
+        The 60000 training images, the 10000 test images, or both (70000 rows,
+        training images first).
+    return_X_y : bool, default=False
+        Return ``(data, target)`` instead of a Bunch.
+    as_frame : bool, default=False
+        Return ``data`` as a pandas DataFrame (columns ``feature_names``) and
+        ``target`` as a Series named ``"target"``; ``frame`` is then both in one
+        DataFrame.
+    dtype : dtype, default=np.uint8
+        The dtype of the pixels: an integer dtype that holds 0..255 or a floating
+        dtype. The pixel intensities are 0..255 (0 is the background); see
+        ``scale`` for floating dtypes.
+    scale : bool or None, default=None
+        Whether to divide the pixels by 255, to the range [0, 1] (the division is
+        done in ``dtype``). None scales exactly when ``dtype`` is floating: the
+        default uint8 gives 0..255, ``dtype=np.float32`` gives [0, 1].
+        ``scale=False`` with a floating dtype keeps 0..255; ``scale=True`` needs a
+        floating dtype.
+    verify_checksum : bool, default=True
+        Check the SHA-256 of each file read against that of the original. For a
+        ``.gz`` file that is the published digest of the distributed file; a
+        re-compressed copy passes too if its decompressed content has the digest
+        of the original content. An uncompressed file must have the digest of the
+        original content. Tiny or modified files need ``verify_checksum=False``.
+"""
+
+
+def _share_parameters(func):
+    if func.__doc__:  # None under python -OO
+        func.__doc__ = func.__doc__.replace("    %(shared_parameters)s\n", _SHARED_PARAMETERS)
+    return func
+
+
+@_share_parameters
 def load_mnist(
     data_home: str | os.PathLike[str] | None = None,
     subset: str = "train",
@@ -144,31 +180,7 @@ def load_mnist(
         The directory that contains ``mnist/``; see
         :func:`~skconvex.datasets.get_data_home` for the default (the
         ``SKCONVEX_DATA`` environment variable, else ``~/skconvex_data``).
-    subset : {"train", "test", "all"}, default="train"
-        The 60000 training images, the 10000 test images, or both (70000 rows,
-        training images first).
-    return_X_y : bool, default=False
-        Return ``(data, target)`` instead of a Bunch.
-    as_frame : bool, default=False
-        Return ``data`` as a pandas DataFrame (columns ``feature_names``) and
-        ``target`` as a Series named ``"target"``; ``frame`` is then both in one
-        DataFrame.
-    dtype : dtype, default=np.uint8
-        The dtype of the pixels: an integer dtype that holds 0..255 or a floating
-        dtype. The pixel intensities are 0..255 (0 is the background); see
-        ``scale`` for floating dtypes.
-    scale : bool or None, default=None
-        Whether to divide the pixels by 255, to the range [0, 1] (the division is
-        done in ``dtype``). None scales exactly when ``dtype`` is floating: the
-        default uint8 gives 0..255, ``dtype=np.float32`` gives [0, 1].
-        ``scale=False`` with a floating dtype keeps 0..255; ``scale=True`` needs a
-        floating dtype.
-    verify_checksum : bool, default=True
-        Check the SHA-256 of each file read against that of the original. For a
-        ``.gz`` file that is the published digest of the distributed file; a
-        re-compressed copy passes too if its decompressed content has the digest
-        of the original content. An uncompressed file must have the digest of the
-        original content. Tiny or modified files need ``verify_checksum=False``.
+    %(shared_parameters)s
 
     Returns
     -------
@@ -271,6 +283,7 @@ def load_mnist(
     return _load("mnist", data_home, subset, return_X_y, as_frame, dtype, scale, verify_checksum)
 
 
+@_share_parameters
 def load_fashion_mnist(
     data_home: str | os.PathLike[str] | None = None,
     subset: str = "train",
@@ -298,31 +311,7 @@ def load_fashion_mnist(
         The directory that contains ``fashion-mnist/``; see
         :func:`~skconvex.datasets.get_data_home` for the default (the
         ``SKCONVEX_DATA`` environment variable, else ``~/skconvex_data``).
-    subset : {"train", "test", "all"}, default="train"
-        The 60000 training images, the 10000 test images, or both (70000 rows,
-        training images first).
-    return_X_y : bool, default=False
-        Return ``(data, target)`` instead of a Bunch.
-    as_frame : bool, default=False
-        Return ``data`` as a pandas DataFrame (columns ``feature_names``) and
-        ``target`` as a Series named ``"target"``; ``frame`` is then both in one
-        DataFrame.
-    dtype : dtype, default=np.uint8
-        The dtype of the pixels: an integer dtype that holds 0..255 or a floating
-        dtype. The pixel intensities are 0..255 (0 is the background); see
-        ``scale`` for floating dtypes.
-    scale : bool or None, default=None
-        Whether to divide the pixels by 255, to the range [0, 1] (the division is
-        done in ``dtype``). None scales exactly when ``dtype`` is floating: the
-        default uint8 gives 0..255, ``dtype=np.float32`` gives [0, 1].
-        ``scale=False`` with a floating dtype keeps 0..255; ``scale=True`` needs a
-        floating dtype.
-    verify_checksum : bool, default=True
-        Check the SHA-256 of each file read against that of the original. For a
-        ``.gz`` file that is the published digest of the distributed file; a
-        re-compressed copy passes too if its decompressed content has the digest
-        of the original content. An uncompressed file must have the digest of the
-        original content. Tiny or modified files need ``verify_checksum=False``.
+    %(shared_parameters)s
 
     Returns
     -------
