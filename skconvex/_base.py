@@ -220,6 +220,12 @@ class NeuralNetMixin:
                 sample_weight = None  # uniform weights: exactly the unweighted fit
         return X, y, sample_weight, image_shape
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False  # same random_state, same model on CPU
+        tags.input_tags.allow_nan = False
+        return tags
+
     def _fit(self, X, y, sample_weight=None, X_val=None, y_val=None, sample_weight_val=None):
         """Validate, encode, build (or resume) the module and train it with the loop.
 

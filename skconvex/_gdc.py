@@ -252,12 +252,6 @@ class _GDCMixin:
         # The resolved lambda_min ("auto" = λ₀/100 of the first fit), for warm starts.
         self._lambda_min_ = getattr(strategy, "lambda_min", None)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.non_deterministic = False
-        tags.input_tags.allow_nan = False
-        return tags
-
 
 class GDCClassifier(_GDCMixin, NeuralClassifierMixin, NeuralNetMixin, ClassifierMixin, BaseEstimator):
     __doc__ = (

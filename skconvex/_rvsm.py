@@ -250,12 +250,6 @@ class _RVSMMixin:
         finally:
             del self._w_true
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.non_deterministic = False
-        tags.input_tags.allow_nan = False
-        return tags
-
 
 class RVSMRegressor(_RVSMMixin, NeuralRegressorMixin, NeuralNetMixin, RegressorMixin, BaseEstimator):
     __doc__ = (
