@@ -12,6 +12,10 @@ RVSMRegressor, RVSMClassifier
     Sparse networks by relaxed variable splitting (ℓ0, ℓ1, transformed ℓ1 thresholds).
 PAPER_RECIPE
     The exact settings of the GDC paper's experiments.
+
+Modules: ``skconvex.datasets`` (generators and loaders), ``skconvex.convergence`` (the
+interplay paper's bounds and random stopping), ``skconvex.thresholds``,
+``skconvex.theory``, ``skconvex.plotting``, ``skconvex.experiments``.
 """
 
 from ._cpna import CPNAClassifier
