@@ -9,7 +9,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ORDER = [
-    "consistency", "digits", "cost",
+    "consistency", "digits", "cost", "perf",
     "pruning_digits", "pruning_mnist", "pruning_fine_digits", "pruning_fine_mnist",
     "cpna_xor", "cpna_uci",
 ]
