@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import gzip
 import sys
 import time
 import warnings
@@ -54,6 +53,7 @@ from _common import (  # noqa: E402
 )
 
 from skconvex import GDCClassifier, GradualStatisticalPruning  # noqa: E402
+from skconvex.datasets import load_mnist  # noqa: E402
 from skconvex._base import make_optimizer_factory  # noqa: E402
 from skconvex.nn import masks  # noqa: E402
 from skconvex.pruning import z_statistics  # noqa: E402
@@ -83,17 +83,9 @@ def digits_data(image: bool):
     return X_tr, y_tr, X_va, y_va, X_te, y_te
 
 
-def _idx(name):
-    with gzip.open(MNIST / name) as f:
-        data = f.read()
-    if "labels" in name:
-        return np.frombuffer(data, np.uint8, offset=8).astype(np.int64)
-    return np.frombuffer(data, np.uint8, offset=16).reshape(-1, 784)
-
-
 def mnist_data(n_train: int | None = None):
-    X, y = _idx("train-images-idx3-ubyte.gz"), _idx("train-labels-idx1-ubyte.gz")
-    X_te, y_te = _idx("t10k-images-idx3-ubyte.gz"), _idx("t10k-labels-idx1-ubyte.gz")
+    X, y = load_mnist(MNIST.parent, subset="train", return_X_y=True)  # uint8 pixels
+    X_te, y_te = load_mnist(MNIST.parent, subset="test", return_X_y=True)
     order = np.random.RandomState(0).permutation(len(X))
     tr, va = order[:50000], order[50000:]
     if n_train is not None:
