@@ -30,6 +30,32 @@ from .training import MeanLoss, train
 
 __all__ = ["NeuralNetMixin", "make_optimizer_factory"]
 
+#: Parameter docs shared by every estimator (spliced into their docstrings).
+STOPPING_PARAMETERS_DOC = """
+    stopping : {"convergence", "random"} or array-like of shape (N,), default="convergence"
+        When training ends. "convergence": on convergence (``tol``), early stopping
+        or ``max_iter``, as scikit-learn's MLP. "random": random-stopping SGD
+        (Ghadimi & Lan; the interplay paper's eq. 6): the stopping iteration ``R`` is
+        drawn before training from ``Unif[1, N]``, ``N`` the optimizer steps of
+        ``max_iter`` epochs (the distribution of a constant step), and the weights
+        ``W^R`` after ``R − 1`` steps are returned, not the best ones. An array is
+        the pmf ``P_R(k)``, ``k = 1, …, N`` (e.g. from
+        :func:`skconvex.convergence.random_stopping_pmf` for decaying steps); it
+        sets ``N``, whatever ``max_iter``. Not with ``early_stopping=True``.
+    record_grad_norm : bool, default=False
+        Record the Euclidean norm of the minibatch gradient at every optimizer step
+        in ``grad_norm_curve_`` (of the loss the step minimizes, before weight
+        decay), to check the convergence bounds on your own data.
+"""
+
+STOPPING_ATTRIBUTES_DOC = """
+    grad_norm_curve_ : list of float or None
+        Per optimizer step, the norm of the minibatch gradient (``record_grad_norm``).
+    stopping_iteration_ : int or None
+        ``R``, the stopping iteration drawn (1-based: ``R − 1`` steps were taken),
+        with random stopping; else None.
+"""
+
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _PREDICT_CHUNK = 32768  # rows per forward pass at predict time (memory bound)
 
@@ -119,6 +145,8 @@ class NeuralNetMixin:
         "warm_start": ["boolean"],
         "device": [str],
         "dtype": [StrOptions(set(_DTYPES))],
+        "stopping": [StrOptions({"convergence", "random"}), "array-like"],
+        "record_grad_norm": ["boolean"],
     }
 
     # ------------------------------------------------------------------ params
@@ -269,6 +297,8 @@ class NeuralNetMixin:
 
         n_samples = X.shape[0]
         batch_size = min(200, n_samples) if self.batch_size == "auto" else self.batch_size
+        batch_size = max(1, min(batch_size, n_samples))
+        n_batches = -(-n_samples // batch_size)
 
         devices = [device] if device.type == "cuda" else []
         with torch_thread_limit(), torch.random.fork_rng(devices=devices):
@@ -283,6 +313,8 @@ class NeuralNetMixin:
                 resume = self._resume_state()
             Xt = to_tensor(X, dtype, device)
             Yt = self._target_tensor(Y, dtype, device)
+            if reset:
+                self._pretrain(Xt, batch_size, seed)
             swt = None if sample_weight is None else to_tensor(sample_weight, torch.float64, device)
             validation = None
             if X_val is not None:
@@ -298,6 +330,10 @@ class NeuralNetMixin:
             strategy = self._make_strategy(resume)
             generator = torch.Generator().manual_seed(seed)
             decay = [p for n, p in self.module_.named_parameters() if not n.endswith("bias")]
+            options = self._loop_options(strategy)
+            stop_after = self._random_stopping_steps(options["max_iter"] * n_batches, seed)
+            if stop_after is not None:
+                options["max_iter"] = max(1, -(-stop_after // n_batches))
             history = train(
                 self.module_,
                 self._per_sample_loss(),
@@ -313,11 +349,58 @@ class NeuralNetMixin:
                 verbose=self.verbose,
                 weight_decay_params=decay,
                 weight_decay=self.alpha,
-                **self._loop_options(strategy),
+                stop_after=stop_after,
+                record_grad_norm=self.record_grad_norm,
+                **options,
             )
         self._record_history(history, strategy, reset)
         self._warn_on_stop(history)
         return self
+
+    def _random_stopping_steps(self, n_iter: int, seed: int) -> int | None:
+        """Draw ``R ~ P_R`` for ``stopping="random"`` (or a pmf); None otherwise.
+
+        Returns the number of optimizer steps to take, ``R − 1`` (``W^R`` is the
+        iterate after ``R − 1`` steps, ``W¹`` the initialization), and sets
+        ``stopping_iteration_``. ``"random"`` is ``Unif[1, N]`` with ``N = n_iter``,
+        the steps of ``max_iter`` epochs: the distribution Theorems III.1 and IV.1 use for a
+        constant step. R comes from its own generator seeded by ``random_state``:
+        the same seed gives the same R and leaves every other draw unchanged.
+        """
+        from .convergence import draw_stopping_iteration
+
+        stopping = self.stopping
+        if isinstance(stopping, str) and stopping == "convergence":
+            self.stopping_iteration_ = None
+            return None
+        if getattr(self, "early_stopping", False):
+            raise ValueError(
+                "stopping='random' (or a stopping pmf) returns the weights of the drawn "
+                "iteration R; it cannot be combined with early_stopping=True."
+            )
+        if isinstance(stopping, str):  # "random"
+            if getattr(self, "learning_rate", "constant") != "constant":
+                warnings.warn(
+                    "stopping='random' draws R uniformly, the stopping distribution of a "
+                    "constant step; with learning_rate='step' pass "
+                    "stopping=skconvex.convergence.random_stopping_pmf(steps, lipschitz).",
+                    UserWarning,
+                )
+            pmf = np.full(n_iter, 1.0 / n_iter)
+        else:
+            pmf = np.asarray(stopping, dtype=np.float64)
+            if pmf.ndim != 1 or pmf.size == 0:
+                raise ValueError(
+                    "stopping must be 'convergence', 'random' or a 1-D pmf over the "
+                    f"iterations 1..N; got an array of shape {pmf.shape}."
+                )
+        rng = np.random.default_rng([seed, 0x5709])  # its own stream (R only)
+        r = int(draw_stopping_iteration(pmf, rng))
+        self.stopping_iteration_ = r
+        return r - 1
+
+    def _pretrain(self, X, batch_size: int, seed: int) -> None:
+        """Unsupervised pretraining of a fresh module before training (GDC's)."""
 
     # Hooks of _fit; the defaults are those of the GDC estimators.
     def _holdout_fraction(self) -> float | None:
@@ -370,6 +453,10 @@ class NeuralNetMixin:
             self.best_validation_score_ = None
         self.best_loss_ = min(self.training_error_curve_) if self.training_error_curve_ else None
         self.n_iter_ = history.n_iter if reset else getattr(self, "n_iter_", 0) + history.n_iter
+        if self.record_grad_norm:
+            self._extend_curve("grad_norm_curve_", history.grad_norm, reset)
+        else:
+            self.grad_norm_curve_ = None
         self.stage_ = strategy.stage
         self.stop_reason_ = history.stop_reason
 

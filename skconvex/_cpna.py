@@ -147,6 +147,13 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
     device : str, default="cpu"
         "cpu", "cuda", "cuda:N" or "auto".
     dtype : {"float32", "float64"}, default="float32"
+    stopping : {"convergence", "random"} or array-like of shape (N,), default="convergence"
+        "convergence" runs the whole schedule. "random": random-stopping SGD (the
+        interplay paper's eq. 6): ``R ~ Unif[1, N]``, ``N`` the optimizer steps of
+        the schedule, is drawn before training and the network after ``R − 1``
+        steps is returned (possibly mid-pruning). An array is the pmf of ``R``.
+    record_grad_norm : bool, default=False
+        Record the minibatch gradient norm of every step in ``grad_norm_curve_``.
 
     Attributes
     ----------
@@ -188,7 +195,12 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
     n_iter_ : int
         Iterations run: ``pretrain_iter + (number of stages)·prune_iter``.
     stop_reason_ : str
-        "max_iter" (the schedule ran to its end), "diverged" or "interrupted".
+        "max_iter" (the schedule ran to its end), "diverged", "interrupted" or
+        "random_stop".
+    grad_norm_curve_ : list of float or None
+        Per optimizer step, the minibatch gradient norm (``record_grad_norm``).
+    stopping_iteration_ : int or None
+        ``R`` with random stopping, else None.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
 
@@ -236,7 +248,8 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
             for key in (
                 "solver", "alpha", "batch_size", "learning_rate_init", "momentum",
                 "nesterovs_momentum", "beta_1", "beta_2", "epsilon", "shuffle",
-                "random_state", "verbose", "device", "dtype",
+                "random_state", "verbose", "device", "dtype", "stopping",
+                "record_grad_norm",
             )
         },
     }
@@ -268,6 +281,8 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
         verbose=0,
         device="cpu",
         dtype="float32",
+        stopping="convergence",
+        record_grad_norm=False,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.n_connections = n_connections
@@ -294,6 +309,8 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
         self.verbose = verbose
         self.device = device
         self.dtype = dtype
+        self.stopping = stopping
+        self.record_grad_norm = record_grad_norm
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, X_val=None, y_val=None, sample_weight_val=None):

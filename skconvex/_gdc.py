@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn_compat.base import _fit_context
 
-from ._base import _DTYPES, NeuralNetMixin
+from ._base import _DTYPES, STOPPING_ATTRIBUTES_DOC, STOPPING_PARAMETERS_DOC, NeuralNetMixin
 from ._tasks import NeuralClassifierMixin, NeuralRegressorMixin
 from .training import AdaptiveLambda, ConstantNRAE, GradualDeconvexification, MeanLoss
 
@@ -54,11 +54,17 @@ _GDC_CONSTRAINTS = {
     "lambda_penalty": [Interval(Real, 0, None, closed="left")],
     "lambda_penalty_power": [Interval(Real, 0, None, closed="neither")],
     "lambda_power": [Interval(Real, 0, None, closed="neither")],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
+    "pretrain": [StrOptions({"denoising"}), None],
+    "denoising_rate": [Interval(Real, 0, 1, closed="right")],
+    "box_bound": [Interval(Real, 0, None, closed="neither")],
+    "pretrain_iter": [Interval(Integral, 1, None, closed="left")],
 }
 
 _ANRAT_LAMBDA_INIT = 8.0  # λ₀ of the ANRAT authors' code
 
-_PARAMETERS_DOC = """
+_PARAMETERS_DOC = (
+    """
     schedule : {"gdc", "constant", "adaptive", "none"}, default="gdc"
         How the risk-sensitivity index λ evolves. "gdc": gradual deconvexification
         (λ decays on stagnancy, switch to RAE below λ_c, plain criterion below
@@ -166,9 +172,30 @@ _PARAMETERS_DOC = """
         "cpu", "cuda", "cuda:N" or "auto" (CUDA when available).
     dtype : {"float32", "float64"}, default="float32"
         Dtype of the network. Criteria are always computed in float64.
+    dropout : float, default=0.0
+        Drop probability of the input and every hidden unit during training (the
+        interplay paper's eq. 5, keep probability ``ζ = 1 − dropout``; PyTorch's
+        inverted dropout). For "mlp"; the LeNet modules apply it before their dense
+        layers; pass a module of your own its dropout through ``module_params``.
+    pretrain : {"denoising"} or None, default=None
+        "denoising": before supervised training, pretrain every hidden layer of the
+        "mlp" module, bottom up, as a tied-weight denoising autoencoder with the box
+        constraint ``W ∈ [−box_bound, box_bound]`` (projected steps) and Bernoulli
+        input corruption (the interplay paper's eq. 4; Vincent et al. 2010), with
+        the same optimizer and batch size. Fine-tuning is not box-constrained.
+    denoising_rate : float, default=0.9
+        ``ζ`` of eq. 4: the probability of *keeping* each input of a pretrained
+        layer (0.9 corrupts 10 % of them).
+    box_bound : float, default=1.0
+        ``w_m``: pretrained weights stay in ``[−w_m, w_m]``.
+    pretrain_iter : int, default=10
+        Epochs of pretraining per hidden layer.
 """
+    + STOPPING_PARAMETERS_DOC
+)
 
-_ATTRIBUTES_DOC = """
+_ATTRIBUTES_DOC = (
+    """
     module_ : torch.nn.Module
         The trained network (in evaluation mode).
     n_features_in_ : int
@@ -197,8 +224,19 @@ _ATTRIBUTES_DOC = """
     stage_ : str
         Final stage.
     stop_reason_ : str
-        "max_iter", "converged", "early_stopping", "diverged" or "interrupted".
+        "max_iter", "converged", "early_stopping", "diverged", "interrupted" or
+        "random_stop".
+    pretrain_loss_curves_ : list of list of float or None
+        With ``pretrain="denoising"``, per hidden layer, the mean reconstruction
+        error of each pretraining epoch (on the corrupted inputs seen).
+    pretrain_grad_norm_curves_ : list of list of float or None
+        With pretraining and ``record_grad_norm``, per hidden layer and step, the
+        norm of the gradient mapping ``(W_k − W_{k+1}) / learning_rate_init`` of the
+        box-constrained weights: the projected gradient of Theorem IV.1 for plain
+        SGD (``momentum=0``).
 """
+    + STOPPING_ATTRIBUTES_DOC
+)
 
 
 class _GDCMixin:
@@ -244,6 +282,50 @@ class _GDCMixin:
 
     def _resume_state(self):
         return (self.lambda_, self.stage_, getattr(self, "_lambda_min_", None))
+
+    def _module_arguments(self, n_features: int, n_outputs: int) -> dict:
+        args = super()._module_arguments(n_features, n_outputs)
+        if self.pretrain is not None and self.module != "mlp":
+            raise ValueError(
+                f"pretrain={self.pretrain!r} pretrains the hidden layers of the 'mlp' "
+                f"module; got module={self.module!r}."
+            )
+        if self.dropout > 0:
+            if self.module == "mlp":
+                dropout = dict(dropout=self.dropout, input_dropout=self.dropout)
+            elif isinstance(self.module, str):
+                dropout = dict(dropout=self.dropout)
+            else:
+                raise ValueError(
+                    "dropout applies to the built-in modules; give a module of your own "
+                    "its dropout through module_params."
+                )
+            # module_params, set explicitly, take precedence.
+            args["params"] = {**dropout, **args["params"]}
+        return args
+
+    def _pretrain(self, X, batch_size: int, seed: int) -> None:
+        self.pretrain_loss_curves_ = None
+        self.pretrain_grad_norm_curves_ = None
+        if self.pretrain is None:
+            return
+        from .training.pretraining import pretrain_denoising
+
+        logs = pretrain_denoising(
+            self.module_,
+            X,
+            self._make_optimizer_factory(),
+            keep_probability=self.denoising_rate,
+            box_bound=self.box_bound,
+            epochs=self.pretrain_iter,
+            batch_size=batch_size,
+            seed=seed,
+            learning_rate=self.learning_rate_init if self.record_grad_norm else None,
+            verbose=self.verbose,
+        )
+        self.pretrain_loss_curves_ = [log["loss_curve"] for log in logs]
+        if self.record_grad_norm:
+            self.pretrain_grad_norm_curves_ = [log["projected_grad_norm"] for log in logs]
 
     def _record_history(self, history, strategy, reset: bool) -> None:
         super()._record_history(history, strategy, reset)
@@ -347,6 +429,13 @@ class GDCClassifier(_GDCMixin, NeuralClassifierMixin, NeuralNetMixin, Classifier
         warm_start=False,
         device="cpu",
         dtype="float32",
+        dropout=0.0,
+        pretrain=None,
+        denoising_rate=0.9,
+        box_bound=1.0,
+        pretrain_iter=10,
+        stopping="convergence",
+        record_grad_norm=False,
     ):
         self.criterion = criterion
         self.schedule = schedule
@@ -391,6 +480,13 @@ class GDCClassifier(_GDCMixin, NeuralClassifierMixin, NeuralNetMixin, Classifier
         self.warm_start = warm_start
         self.device = device
         self.dtype = dtype
+        self.dropout = dropout
+        self.pretrain = pretrain
+        self.denoising_rate = denoising_rate
+        self.box_bound = box_bound
+        self.pretrain_iter = pretrain_iter
+        self.stopping = stopping
+        self.record_grad_norm = record_grad_norm
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -493,6 +589,13 @@ class GDCRegressor(_GDCMixin, NeuralRegressorMixin, NeuralNetMixin, RegressorMix
         warm_start=False,
         device="cpu",
         dtype="float32",
+        dropout=0.0,
+        pretrain=None,
+        denoising_rate=0.9,
+        box_bound=1.0,
+        pretrain_iter=10,
+        stopping="convergence",
+        record_grad_norm=False,
     ):
         self.schedule = schedule
         self.lambda_init = lambda_init
@@ -536,6 +639,13 @@ class GDCRegressor(_GDCMixin, NeuralRegressorMixin, NeuralNetMixin, RegressorMix
         self.warm_start = warm_start
         self.device = device
         self.dtype = dtype
+        self.dropout = dropout
+        self.pretrain = pretrain
+        self.denoising_rate = denoising_rate
+        self.box_bound = box_bound
+        self.pretrain_iter = pretrain_iter
+        self.stopping = stopping
+        self.record_grad_norm = record_grad_norm
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):

@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn_compat.base import _fit_context
 
-from ._base import NeuralNetMixin
+from ._base import STOPPING_ATTRIBUTES_DOC, STOPPING_PARAMETERS_DOC, NeuralNetMixin
 from ._tasks import NeuralClassifierMixin, NeuralRegressorMixin
 from .nn import masks
 from .nn.factory import BUILTIN_MODULES
@@ -77,7 +77,7 @@ _PARAMETERS_DOC = """
     verbose : int, default=0
     device : str, default="cpu"
     dtype : {"float32", "float64"}, default="float32"
-"""
+""" + STOPPING_PARAMETERS_DOC
 
 _ATTRIBUTES_DOC = """
     module_ : torch.nn.Module
@@ -102,7 +102,7 @@ _ATTRIBUTES_DOC = """
     stop_reason_ : str
     n_features_in_ : int
     feature_names_in_ : ndarray of str
-"""
+""" + STOPPING_ATTRIBUTES_DOC
 
 
 class _RVSMMixin:
@@ -125,6 +125,7 @@ class _RVSMMixin:
                 "learning_rate_init", "momentum", "nesterovs_momentum", "beta_1", "beta_2",
                 "epsilon", "alpha", "batch_size", "max_iter", "shuffle", "tol",
                 "n_iter_no_change", "random_state", "verbose", "device", "dtype",
+                "stopping", "record_grad_norm",
             )
         },
     }
@@ -136,6 +137,7 @@ class _RVSMMixin:
         momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
         alpha=0.0, batch_size="auto", max_iter=200, shuffle=True, tol=1e-4,
         n_iter_no_change=10, random_state=None, verbose=0, device="cpu", dtype="float32",
+        stopping="convergence", record_grad_norm=False,
     ):
         # One signature for both estimators (scikit-learn reads it from the MRO).
         self.architecture = architecture
@@ -167,6 +169,8 @@ class _RVSMMixin:
         self.verbose = verbose
         self.device = device
         self.dtype = dtype
+        self.stopping = stopping
+        self.record_grad_norm = record_grad_norm
 
     @property
     def module(self):  # NeuralNetMixin reads `module`; RVSM calls it `architecture`

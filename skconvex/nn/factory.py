@@ -98,7 +98,7 @@ def module_param_names(module: ModuleSpec) -> set[str]:
     Examples
     --------
     >>> sorted(module_param_names("mlp"))
-    ['activation', 'dropout', 'hidden_layer_sizes', 'init', 'output_activation']
+    ['activation', 'dropout', 'hidden_layer_sizes', 'init', 'input_dropout', 'output_activation']
     """
     keyword_kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
     return {

@@ -98,8 +98,12 @@ class MLP(nn.Module):
         All draws come from torch's global generator, layer by layer, weight
         then bias, so ``torch.manual_seed`` makes construction reproducible.
     dropout : float, default=0.0
-        Dropout rate in ``[0, 1)`` applied after each hidden activation, in
-        training mode only.
+        Dropout rate (drop probability) in ``[0, 1)`` applied after each hidden
+        activation, in training mode only.
+    input_dropout : float, default=0.0
+        Dropout rate applied to the inputs, in training mode only. The interplay
+        paper's eq. 5 drops input and hidden units alike (keep probability
+        ``ζ = 1 − dropout``).
 
     Attributes
     ----------
@@ -128,10 +132,12 @@ class MLP(nn.Module):
         output_activation: str = "identity",
         init: str = "auto",
         dropout: float = 0.0,
+        input_dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}.")
+        for name, rate in (("dropout", dropout), ("input_dropout", input_dropout)):
+            if not 0.0 <= rate < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {rate!r}.")
         scheme = _resolve_init(init, activation)
         sizes = [int(n_features), *(int(h) for h in hidden_layer_sizes), int(n_outputs)]
         if any(size < 1 for size in sizes):
@@ -149,6 +155,7 @@ class MLP(nn.Module):
         self.activation = make_activation(activation)
         self.output_activation = make_activation(output_activation)
         self.dropout = nn.Dropout(dropout) if dropout > 0 else None
+        self.input_dropout = nn.Dropout(input_dropout) if input_dropout > 0 else None
 
         self.rebuild_plan_()
 
@@ -167,6 +174,8 @@ class MLP(nn.Module):
         if x.dim() != 2:
             x = x.reshape(x.shape[0], -1)
         hidden_steps, last_linear, output_activation = self._plan
+        if self.input_dropout is not None:
+            x = self.input_dropout(x)
         for linear, activation, dropout in hidden_steps:
             x = activation(linear(x))
             if dropout is not None:

@@ -50,6 +50,10 @@ class History:
     best_score: float = -math.inf
     best_epoch: int = -1
     stop_reason: str = "max_iter"
+    #: Euclidean norm of the minibatch gradient at every step (``record_grad_norm``).
+    grad_norm: list[float] = field(default_factory=list)
+    #: Optimizer steps taken.
+    n_steps: int = 0
 
     @property
     def n_iter(self) -> int:
@@ -70,12 +74,21 @@ def _all_finite(module: nn.Module) -> bool:
     return all(bool(torch.isfinite(p).all()) for p in module.parameters())
 
 
-def _normalize_gradients(params: list[Tensor]) -> None:
+def _gradient_norm(params: list[Tensor]) -> Tensor | None:
+    """Euclidean norm of the gradient over all ``params`` (a 0-d tensor, no sync)."""
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return None
+    return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+
+
+def _normalize_gradients(params: list[Tensor], norm: Tensor | None = None) -> None:
     """Scale the gradient to unit Euclidean norm: GDC stage 2's step rule."""
     grads = [p.grad for p in params if p.grad is not None]
     if not grads:
         return
-    norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+    if norm is None:
+        norm = _gradient_norm(params)
     scale = torch.where(norm > 0, 1.0 / norm, torch.zeros_like(norm))
     for g in grads:
         g.mul_(scale)
@@ -122,6 +135,8 @@ def train(
     weight_decay_params: list[Tensor] | None = None,
     weight_decay: float = 0.0,
     restore_best: bool | None = None,
+    stop_after: int | None = None,
+    record_grad_norm: bool = False,
 ) -> History:
     """Train ``module`` in place and return its :class:`History`.
 
@@ -164,6 +179,17 @@ def train(
         End with the weights of the best epoch (by ``validation_score``, else by the
         mean training error). Default: only with early stopping on a validation set
         (and always after divergence or Ctrl-C).
+    stop_after : int, optional
+        Random stopping (Ghadimi & Lan): stop after this many optimizer steps
+        (counted over all epochs; 0 leaves the initial weights) and return that
+        iterate: for a stopping iteration ``R`` drawn from ``P_R``, ``W^R`` is the
+        iterate after ``R − 1`` steps. Convergence and early-stopping tests are off
+        and the best weights are not restored (except after divergence or Ctrl-C);
+        ``max_iter`` epochs must hold at least ``stop_after`` steps.
+    record_grad_norm : bool
+        Record the Euclidean norm of every step's minibatch gradient (of the
+        strategy's batch loss, after masking, before normalization and weight
+        decay) in ``History.grad_norm``.
 
     Masked parameters (:mod:`skconvex.nn.masks`) stay pruned: their gradients are
     zeroed after every backward pass and their entries after every optimizer step,
@@ -173,8 +199,9 @@ def train(
     -------
     History
         ``stop_reason`` is one of "max_iter", "converged", "early_stopping",
-        "diverged" (non-finite loss or weights: best weights restored) or
-        "interrupted" (KeyboardInterrupt: best weights restored).
+        "diverged" (non-finite loss or weights: best weights restored),
+        "interrupted" (KeyboardInterrupt: best weights restored) or
+        "random_stop" (``stop_after`` steps taken).
     """
     n_samples = X.shape[0]
     device = X.device
@@ -214,6 +241,19 @@ def train(
 
     # Only strategies that override after_step pay a call per step.
     after_step = strategy.after_step if type(strategy).after_step is not Strategy.after_step else None
+    norms: list[Tensor] = []  # 0-d tensors: one host sync at the end, not one per step
+    steps = 0
+    stopped = False
+    if stop_after is not None:
+        n_batches = -(-n_samples // batch_size)
+        if not 0 <= stop_after <= max_iter * n_batches:
+            raise ValueError(
+                f"stop_after={stop_after} steps do not fit this run: {max_iter} epochs "
+                f"of {n_batches} minibatches take {max_iter * n_batches} steps."
+            )
+        if stop_after == 0:  # R = 1: the initial weights are the answer
+            history.stop_reason = "random_stop"
+            max_iter = 0
     module.train()
     try:
         for epoch in range(max_iter):
@@ -257,15 +297,23 @@ def train(
                 loss.backward()
                 if masked:
                     mask_gradients_(module, masked)
+                norm = _gradient_norm(step_params) if (record_grad_norm or normalize) else None
+                if record_grad_norm and norm is not None:
+                    norms.append(norm.detach())
                 if normalize:
-                    _normalize_gradients(step_params)
+                    _normalize_gradients(step_params, norm)
                 optimizer.step()
                 if masked:
                     apply_masks_(module, masked)
                 if after_step is not None:
                     after_step(module)
+                steps += 1
+                if steps == stop_after:
+                    stopped = True
+                    break
             if pending:
-                errors[order] = torch.cat(pending)
+                done = order[: sum(len(e) for e in pending)] if stopped else order
+                errors[done] = torch.cat(pending)
 
             epoch_loss = strategy.epoch_loss(errors, sample_weight)
             mean_error = float(
@@ -279,6 +327,13 @@ def train(
             history.stage.append(strategy.stage)
             if not (math.isfinite(epoch_loss) and _all_finite(module)):
                 history.stop_reason = "diverged"
+                break
+            if stopped:
+                # The iterate R is what random stopping returns: no best-weights
+                # bookkeeping, no λ update for a partial epoch.
+                history.stop_reason = "random_stop"
+                if progress is not None:
+                    progress.update(1)
                 break
 
             if validation_score is not None:
@@ -307,7 +362,7 @@ def train(
             # Convergence, scikit-learn's MLP semantics, tested only once the strategy
             # allows it (GDC stage 1 answers stagnancy by lowering λ, not by stopping).
             # GDC is judged on the λ-free mean error, whose scale does not move with λ.
-            if not strategy.early_stopping_allowed:
+            if not strategy.early_stopping_allowed or stop_after is not None:
                 no_improvement, best_stop_value = 0, math.inf
                 continue
             if early_stopping and validation_score is not None:
@@ -331,8 +386,10 @@ def train(
             progress.close()
 
     history.best_score = best_score
+    history.n_steps = steps
+    history.grad_norm = torch.stack(norms).cpu().tolist() if norms else []
     if restore_best is None:
-        restore_best = early_stopping and validation_score is not None
+        restore_best = early_stopping and validation_score is not None and stop_after is None
     if history.stop_reason in ("diverged", "interrupted") or restore_best:
         restore(module, best_state)
     module.eval()
