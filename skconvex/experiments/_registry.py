@@ -14,7 +14,7 @@ from ..datasets import get_data_home
 __all__ = ["EXPERIMENTS", "Context", "Experiment", "Result", "get_experiment", "register", "run_experiment"]
 
 # Modules that define experiments, imported on first use (each calls `register`).
-_MODULES: tuple[str, ...] = ("gdc", "anrat", "cpna", "rvsm", "uci_search")
+_MODULES: tuple[str, ...] = ("gdc", "anrat", "cpna", "rvsm", "uci_search", "interplay")
 
 
 @dataclass(frozen=True)
