@@ -268,6 +268,13 @@ def _table(summary: dict) -> str:
     return "\n\n".join(parts)
 
 
+def _short_labels(labels: list[str]) -> list[str]:
+    """Only the parts of the labels that change within the sweep, one per line."""
+    split = [label.split(", ") for label in labels]
+    varying = [i for i in range(len(split[0])) if len({parts[i] for parts in split}) > 1]
+    return ["\n".join(parts[i] for i in varying) or label for parts, label in zip(split, labels)]
+
+
 def plot_figure1(summary: dict, path) -> None:
     """One panel per sweep: measured and bound, each scaled to its maximum."""
     import matplotlib
@@ -289,7 +296,9 @@ def plot_figure1(summary: dict, path) -> None:
             b = np.array([np.nan if v is None else v for v in s["bound"]]) / max(valid)
             ax.plot(x, b, "s--", label="bound (11)/(13)")
         ax.set_xticks(x)
-        ax.set_xticklabels([lab.replace(", ", "\n") for lab in s["labels"]], fontsize=6)
+        ax.set_xticklabels(_short_labels(s["labels"]), fontsize=6.5, rotation=60 if len(x) > 6 else 0)
+        fixed = [p for p in s["labels"][0].split(", ") if all(p in lab.split(", ") for lab in s["labels"])]
+        ax.set_xlabel("; ".join(fixed) if fixed else "configuration", fontsize=7)
         ax.set_ylabel("scaled to the sweep's maximum")
         ax.set_ylim(0, 1.05)
         ax.set_title(f"Fig. 1{s['panel']} {sweep}", fontsize=9)
