@@ -313,9 +313,9 @@ class NeuralNetMixin:
                 resume = self._resume_state()
             Xt = to_tensor(X, dtype, device)
             Yt = self._target_tensor(Y, dtype, device)
-            if reset:
-                self._pretrain(Xt, batch_size, seed)
             swt = None if sample_weight is None else to_tensor(sample_weight, torch.float64, device)
+            if reset:
+                self._pretrain(Xt, swt, batch_size, seed)
             validation = None
             if X_val is not None:
                 swv = (
@@ -399,7 +399,7 @@ class NeuralNetMixin:
         self.stopping_iteration_ = r
         return r - 1
 
-    def _pretrain(self, X, batch_size: int, seed: int) -> None:
+    def _pretrain(self, X, sample_weight, batch_size: int, seed: int) -> None:
         """Unsupervised pretraining of a fresh module before training (GDC's)."""
 
     # Hooks of _fit; the defaults are those of the GDC estimators.

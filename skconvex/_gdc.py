@@ -304,7 +304,7 @@ class _GDCMixin:
             args["params"] = {**dropout, **args["params"]}
         return args
 
-    def _pretrain(self, X, batch_size: int, seed: int) -> None:
+    def _pretrain(self, X, sample_weight, batch_size: int, seed: int) -> None:
         self.pretrain_loss_curves_ = None
         self.pretrain_grad_norm_curves_ = None
         if self.pretrain is None:
@@ -315,6 +315,7 @@ class _GDCMixin:
             self.module_,
             X,
             self._make_optimizer_factory(),
+            sample_weight=sample_weight,
             keep_probability=self.denoising_rate,
             box_bound=self.box_bound,
             epochs=self.pretrain_iter,

@@ -382,3 +382,20 @@ def test_dropout_drops_inputs_and_hidden_units_in_training_only():
         warnings.simplefilter("ignore")
         clf.fit(X[:50], y[:50])
     assert clf.module_.input_dropout is None and clf.module_.dropout.p == 0.4
+
+
+def test_pretraining_weights_act_as_repeated_rows():
+    X = _toy_images(n=20)
+    weights = torch.tensor([2.0, 1.0, 3.0, 1.0] * 5, dtype=F64)
+    repeated = X.repeat_interleave(weights.to(torch.long), dim=0)
+    nets = []
+    for data, sw in ((X, weights), (repeated, None)):
+        torch.manual_seed(0)
+        net = MLP(12, 2, hidden_layer_sizes=(6,), activation="logistic").to(F64)
+        (log,) = pretrain_denoising(
+            net, data, _sgd(0.5), sample_weight=sw, keep_probability=1.0, epochs=5, batch_size=len(data)
+        )
+        nets.append((net, log))
+    (a, log_a), (b, log_b) = nets
+    torch.testing.assert_close(_flat(a), _flat(b), rtol=0, atol=1e-12)
+    assert log_a["final_loss"] == pytest.approx(log_b["final_loss"], rel=1e-12)

@@ -1,4 +1,7 @@
-"""scikit-learn's estimator checks over every schedule and criterion, no xfail.
+"""scikit-learn's estimator checks over every schedule and criterion.
+
+One expected failure, with its reason: weighted = repeated rows under dropout or
+denoising corruption (per-row random masks).
 
 Small settings keep the suite fast. ``dtype="float64"`` makes a weighted fit equal a
 fit on repeated rows up to float rounding, which is what
@@ -88,8 +91,30 @@ ESTIMATORS += [
     RVSMClassifier(penalty="tl1", method="admm", **RVSM_SMALL),
 ]
 
+# The interplay paper's training: random stopping, denoising pretraining, dropout.
+# Pretraining weighs its reconstruction error with sample_weight, so without random
+# corruption a weighted fit equals the repeated-rows fit.
+ESTIMATORS += [
+    GDCClassifier(criterion="cross_entropy", stopping="random", record_grad_norm=True, **SMALL),
+    GDCRegressor(pretrain="denoising", denoising_rate=1.0, pretrain_iter=2, record_grad_norm=True, **SMALL),
+    GDCClassifier(pretrain="denoising", denoising_rate=0.8, dropout=0.2, pretrain_iter=2, **SMALL),
+]
 
-@parametrize_with_checks(ESTIMATORS)
+
+def _expected_failed_checks(estimator):
+    corrupts = getattr(estimator, "pretrain", None) is not None and estimator.denoising_rate < 1
+    if getattr(estimator, "dropout", 0) > 0 or corrupts:
+        return {
+            "check_sample_weight_equivalence_on_dense_data": (
+                "Dropout and denoising corruption draw an independent mask per row, so a "
+                "repeated row gets two masks where a weighted row gets one: the fits "
+                "differ by design, like any stochastic per-row regularizer."
+            )
+        }
+    return {}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -162,6 +162,7 @@ def pretrain_denoising(
     X: Tensor,
     optimizer_factory: Callable[[list[dict]], torch.optim.Optimizer],
     *,
+    sample_weight: Tensor | None = None,
     keep_probability: float = 0.9,
     box_bound: float = 1.0,
     epochs: int = 10,
@@ -182,6 +183,9 @@ def pretrain_denoising(
         Training inputs, on the network's device and dtype.
     optimizer_factory : callable
         ``groups -> optimizer``, as for :func:`~skconvex.training.train`.
+    sample_weight : Tensor of shape (n_samples,), optional
+        Per-sample weights of the reconstruction error (float64), as in supervised
+        training: integer weights act as repeated samples.
     keep_probability : float, default=0.9
         ``ζ``: each input of a layer is kept with this probability (Bernoulli).
     box_bound : float, default=1.0
@@ -232,7 +236,7 @@ def pretrain_denoising(
         )
         strategy = BoxProjection([linear.weight], box_bound, learning_rate)
         strategy.project_()
-        initial = _clean_loss(dae, inputs)
+        initial = _clean_loss(dae, inputs, sample_weight)
         history: History = train(
             dae,
             squared_errors,
@@ -240,6 +244,7 @@ def pretrain_denoising(
             inputs,
             inputs,
             optimizer_factory,
+            sample_weight=sample_weight,
             max_iter=epochs,
             batch_size=batch_size,
             generator=torch.Generator().manual_seed(seed + layer_index),
@@ -252,7 +257,7 @@ def pretrain_denoising(
             dict(
                 loss_curve=list(history.loss),
                 initial_loss=initial,
-                final_loss=_clean_loss(dae, inputs),
+                final_loss=_clean_loss(dae, inputs, sample_weight),
                 grad_norm=list(history.grad_norm),
                 projected_grad_norm=list(strategy.projected_grad_norm),
                 stop_reason=history.stop_reason,
@@ -279,13 +284,17 @@ def _activation_name(mlp: nn.Module) -> str:
 
 
 @torch.no_grad()
-def _clean_loss(dae: DenoisingAutoencoder, inputs: Tensor, chunk: int = 4096) -> float:
-    """Mean squared reconstruction error on uncorrupted inputs."""
+def _clean_loss(
+    dae: DenoisingAutoencoder, inputs: Tensor, sample_weight: Tensor | None = None, chunk: int = 4096
+) -> float:
+    """(Weighted) mean squared reconstruction error on uncorrupted inputs."""
     was_training = dae.training
     dae.eval()
-    total = sum(
-        float(squared_errors(dae(inputs[i : i + chunk]), inputs[i : i + chunk]).sum())
+    errors = torch.cat([
+        squared_errors(dae(inputs[i : i + chunk]), inputs[i : i + chunk])
         for i in range(0, len(inputs), chunk)
-    )
+    ])
     dae.train(was_training)
-    return total / len(inputs)
+    if sample_weight is None:
+        return float(errors.mean())
+    return float((errors * sample_weight).sum() / sample_weight.sum())
