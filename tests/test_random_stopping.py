@@ -21,7 +21,7 @@ from skconvex.convergence import draw_stopping_iteration, random_stopping_pmf
 from skconvex.criteria import squared_errors
 from skconvex.nn import MLP
 from skconvex.training import MeanLoss, train
-from skconvex.training.pretraining import BoxProjection, DenoisingAutoencoder, pretrain_denoising
+from skconvex.training import BoxProjection, DenoisingAutoencoder, pretrain_denoising
 
 F64 = torch.float64
 

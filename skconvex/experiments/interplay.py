@@ -22,7 +22,7 @@ second terms describe. Mean over seeds, ± their standard deviation.
 
 **Training.** Plain SGD (no momentum, constant step, B = 100), squared error. DA
 sweeps: one layer pretrained with
-:func:`skconvex.training.pretraining.pretrain_denoising`, logistic units (eq. 4's σ),
+:func:`skconvex.training.pretrain_denoising`, logistic units (eq. 4's σ),
 γ = 0.1, ζ = 0.75, w_m = 0.1 unless swept. Multi-layer sweeps: scaled-tanh hidden
 units and γ = 0.03 (with logistic units plain SGD left every net of two or more
 hidden layers at chance on digits after 30 epochs, at γ = 0.01 to 0.3; tanh is a

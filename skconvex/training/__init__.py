@@ -3,6 +3,7 @@
 from .cpna import ConnectionPruning, fsa_count, fsa_schedule
 from .rvsm import ADMMSplitting, RelaxedSplitting
 from .loop import History, per_sample_errors, train
+from .pretraining import BoxProjection, DenoisingAutoencoder, pretrain_denoising
 from .strategies import (
     AUTO_LAMBDA_SPREAD,
     AdaptiveLambda,
@@ -17,8 +18,10 @@ __all__ = [
     "ADMMSplitting",
     "AUTO_LAMBDA_SPREAD",
     "AdaptiveLambda",
+    "BoxProjection",
     "ConnectionPruning",
     "ConstantNRAE",
+    "DenoisingAutoencoder",
     "GradualDeconvexification",
     "History",
     "MeanLoss",
@@ -28,5 +31,6 @@ __all__ = [
     "fsa_count",
     "fsa_schedule",
     "per_sample_errors",
+    "pretrain_denoising",
     "train",
 ]

@@ -214,7 +214,7 @@ def pretrain_denoising(
     --------
     >>> import torch
     >>> from skconvex.nn import MLP
-    >>> from skconvex.training.pretraining import pretrain_denoising
+    >>> from skconvex.training import pretrain_denoising
     >>> _ = torch.manual_seed(0)
     >>> net = MLP(8, 2, hidden_layer_sizes=(6, 4), activation="logistic")
     >>> X = torch.rand(64, 8)
