@@ -94,7 +94,7 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
         integer index I of the linear layers. None is ``{"hidden": 0.1}``; ``{}``
         trains the dense network only (the paper's NN baseline).
     prune : {"connections", "nodes"}, default="connections"
-        Remove single connections by |w|, or whole units (a layer's inputs: hidden
+        Remove single connections by ``|w|``, or whole units (a layer's inputs: hidden
         units for "hidden", features for "input") by the norm of their outgoing
         weights.
     prune_layers : "auto", "all", a layer name, or a sequence, default="auto"
@@ -167,7 +167,7 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
     n_active_hidden_ : list of int
         Per hidden layer, the units that still have an outgoing connection; the
         others are removed.
-    support_ : ndarray of bool, shape (n_features_in_,)
+    support_ : ndarray of bool, shape ``(n_features_in_,)``
         Input features that still have a connection.
     sparsity_ : float
         Share of pruned connections over all layers.

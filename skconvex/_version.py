@@ -1,1 +1,2 @@
+#: The package version (PEP 440).
 __version__ = "0.1.0"

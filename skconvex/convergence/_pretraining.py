@@ -31,7 +31,17 @@ __all__ = [
 
 
 class DataMoments(NamedTuple):
-    """``(μ_x, τ_x)``: the average first moment and average squared first moment."""
+    """``(μ_x, τ_x)``: the average first moment and average squared first moment.
+
+    Examples
+    --------
+    >>> from skconvex.convergence import DataMoments, data_moments
+    >>> moments = data_moments([[0.0, 1.0], [1.0, 1.0]])
+    >>> moments
+    DataMoments(mu_x=0.75, tau_x=0.625)
+    >>> isinstance(moments, DataMoments), moments.mu_x, moments.tau_x
+    (True, 0.75, 0.625)
+    """
 
     mu_x: float
     tau_x: float

@@ -84,6 +84,17 @@ class TrainingSuggestion:
     mu_x, tau_x : float
         The data moments of ``X`` (:func:`data_moments`), for DA pretraining
         (:func:`denoising_variance`); the supervised bounds do not use them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skconvex.convergence import TrainingSuggestion, suggest_training_parameters
+    >>> X = np.random.default_rng(0).uniform(size=(1960, 100))
+    >>> s = suggest_training_parameters(X, (), n_outputs=5, intercept=False)
+    >>> isinstance(s, TrainingSuggestion), s.batch_size, s.n_iter, s.target_met
+    (True, 50, 7835, True)
+    >>> round(s.learning_rate, 4), round(s.n_epochs), s.layer_sizes
+    (0.0344, 200, (100, 5))
     """
 
     learning_rate: float

@@ -22,6 +22,7 @@ from ._home import get_data_home
 
 __all__ = ["UCI_DATASETS", "load_uci"]
 
+#: The names :func:`load_uci` accepts, in the order of the CPNA paper's Table 3.
 UCI_DATASETS: tuple[str, ...] = ("car", "segmentation", "optdigits", "mfeat", "isolet")
 
 _UCI_CITATION = (

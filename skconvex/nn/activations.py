@@ -35,7 +35,8 @@ class LeCunTanh(nn.Module):
         return self.amplitude * torch.tanh(self.slope * v)
 
 
-# name -> module class; every entry must be constructible without arguments.
+#: Hidden and output activations by name (the ``activation`` and ``output_activation``
+#: parameters): name -> ``torch.nn.Module`` class, each constructible without arguments.
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
     "tanh": nn.Tanh,

@@ -131,6 +131,24 @@ class ConnectionPruning(Strategy):
         sparse network).
     connection_curve : dict of int to list of int
         Kept connections of every layer after each iteration's pruning step.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skconvex.criteria import cross_entropy_errors
+    >>> from skconvex.nn import MLP
+    >>> from skconvex.training import ConnectionPruning, train
+    >>> _ = torch.manual_seed(0)
+    >>> X = torch.randn(200, 5)
+    >>> Y = (X[:, 0] * X[:, 1] > 0).long()
+    >>> from skconvex.nn import masks
+    >>> net = MLP(5, 2, hidden_layer_sizes=(16,))
+    >>> _ = masks.add_masks(net)       # pruning needs the mask buffers
+    >>> strategy = ConnectionPruning([[(1, 8)], [(0, 10)]], pretrain_iter=5, prune_iter=5)
+    >>> history = train(net, cross_entropy_errors, strategy, X, Y,
+    ...                 lambda groups: torch.optim.Adam(groups, lr=0.01), max_iter=15, batch_size=200)
+    >>> strategy.connection_curve[1][-1], strategy.connection_curve[0][-1]   # the targets
+    (8, 10)
     """
 
     early_stopping_allowed = False  # the schedule fixes the number of iterations

@@ -106,7 +106,22 @@ def _weighted_mean(errors: Tensor, sample_weight: Tensor | None) -> Tensor:
 
 
 class Strategy:
-    """Base strategy: plain mean of the per-sample errors (SSE/K or mean cross-entropy)."""
+    """Base strategy: plain mean of the per-sample errors (SSE/K or mean cross-entropy).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skconvex.training import Strategy
+    >>> errors = torch.tensor([0.0, 1.0, 2.0, 5.0], dtype=torch.float64)
+    >>> Strategy().epoch_loss(errors, None)
+    2.0
+    >>> class HalfLoss(Strategy):
+    ...     '''A strategy that minimizes half the mean error.'''
+    ...     def batch_loss(self, errors, idx, sample_weight, n_drawn=None):
+    ...         return 0.5 * super().batch_loss(errors, idx, sample_weight, n_drawn)
+    >>> float(HalfLoss().batch_loss(errors, torch.arange(4), None))
+    1.0
+    """
 
     stage = "mean"
     normalize_gradient = False
@@ -176,7 +191,19 @@ class Strategy:
 
 
 class MeanLoss(Strategy):
-    """``schedule="none"``: plain SSE (or cross-entropy), the baseline."""
+    """``schedule="none"``: plain SSE (or cross-entropy), the baseline.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skconvex.training import MeanLoss
+    >>> errors = torch.tensor([0.0, 1.0, 2.0, 5.0], dtype=torch.float64)
+    >>> strategy = MeanLoss()
+    >>> strategy.epoch_loss(errors, None)
+    2.0
+    >>> strategy.stage, strategy.lam
+    ('mean', None)
+    """
 
 
 class _NRAEMixin:
@@ -237,6 +264,22 @@ class ConstantNRAE(_NRAEMixin, Strategy):
     lambda_init : float or "auto"
         λ; "auto" see :func:`auto_lambda`.
     normalizer : {"batch", "global"}
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skconvex.training import ConstantNRAE
+    >>> errors = torch.tensor([0.0, 1.0, 2.0, 5.0], dtype=torch.float64)
+    >>> strategy = ConstantNRAE(lambda_init=1.0)
+    >>> strategy.start(errors, None)    # the loop calls it with the initial errors
+    >>> round(strategy.epoch_loss(errors, None), 4)    # ln(mean(exp(errors))) at λ = 1
+    3.6859
+    >>> strategy.stage, strategy.lam
+    ('nrae', 1.0)
+    >>> auto = ConstantNRAE(lambda_init="auto")
+    >>> auto.start(errors, None)       # λ·(max e − median e) = 1
+    >>> auto.lam
+    0.25
     """
 
     stage = "nrae"
@@ -287,6 +330,24 @@ class GradualDeconvexification(ConstantNRAE):
     Stagnancy keeps deconvexifying in stage 2 as well, so a run that stalls at the
     switch λ still reaches plain SSE (the paper keeps λ fixed in stage 2 "until
     convergence"; ``lambda_decay=1`` gives that).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skconvex.criteria import squared_errors
+    >>> from skconvex.nn import MLP
+    >>> from skconvex.training import GradualDeconvexification, train
+    >>> _ = torch.manual_seed(0)
+    >>> X = torch.linspace(-1, 1, 64).unsqueeze(1)
+    >>> Y = torch.sin(3 * X)
+    >>> strategy = GradualDeconvexification(lambda_init=1e4, lambda_patience=2, lambda_decay=0.5)
+    >>> history = train(MLP(1, 1, hidden_layer_sizes=(8,), activation="tanh"), squared_errors,
+    ...                 strategy, X, Y, lambda groups: torch.optim.Adam(groups, lr=0.01),
+    ...                 max_iter=300, batch_size=64)
+    >>> history.lam[0], history.stage[0]      # λ₀ = 1e4: stage 1, NRAE
+    (10000.0, 'nrae')
+    >>> history.stage[-1], strategy.lam        # λ halved on stagnancy, then the RAE stage
+    ('rae', 312.5)
     """
 
     stage = "nrae"
@@ -399,6 +460,15 @@ class AdaptiveLambda(_NRAEMixin, Strategy):
     positive; ρ is an extra parameter the loop gives the optimizer without weight
     decay. Since ∂NRAE/∂λ ≥ 0, descent lowers λ (automatic deconvexification) and the
     penalty holds it up.
+
+    Examples
+    --------
+    >>> from skconvex.training import AdaptiveLambda
+    >>> strategy = AdaptiveLambda(lambda_init=8.0, penalty=0.01)
+    >>> round(strategy.lam, 6), strategy.stage
+    (8.0, 'adaptive')
+    >>> [p.shape for p in strategy.extra_parameters()]   # ρ, with λ = softplus(ρ)
+    [torch.Size([])]
     """
 
     stage = "adaptive"
