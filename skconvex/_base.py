@@ -22,6 +22,7 @@ from sklearn_compat.utils.validation import validate_data
 
 from ._device import resolve_device, to_tensor, torch_thread_limit
 from ._version import __version__
+from .convergence._stopping import _pmf as _check_pmf
 from .exceptions import InconsistentVersionWarning
 from .nn import build_module
 from .nn.factory import BUILTIN_MODULES
@@ -263,6 +264,7 @@ class NeuralNetMixin:
         """
         reset = not (getattr(self, "warm_start", False) and hasattr(self, "module_"))
         X, y, sample_weight, image_shape = self._validate_training_data(X, y, sample_weight, reset)
+        self._stopping_pmf(warn=False)  # a bad stopping setting fails before any training
         if reset:
             self._fit_image_shape = image_shape
         Y, self.n_outputs_ = self._encode_targets(y, sample_weight, reset=reset)
@@ -369,9 +371,21 @@ class NeuralNetMixin:
         """
         from .convergence import draw_stopping_iteration
 
+        pmf = self._stopping_pmf()
+        if pmf is None:
+            self.stopping_iteration_ = None
+            return None
+        if isinstance(pmf, str):  # "random"
+            pmf = np.full(n_iter, 1.0 / n_iter)
+        rng = np.random.default_rng([seed, 0x5709])  # its own stream (R only)
+        r = int(draw_stopping_iteration(pmf, rng))
+        self.stopping_iteration_ = r
+        return r - 1
+
+    def _stopping_pmf(self, warn: bool = True):
+        """Check ``stopping`` before any work: None, "random" or the pmf as an array."""
         stopping = self.stopping
         if isinstance(stopping, str) and stopping == "convergence":
-            self.stopping_iteration_ = None
             return None
         if getattr(self, "early_stopping", False):
             raise ValueError(
@@ -379,25 +393,21 @@ class NeuralNetMixin:
                 "iteration R; it cannot be combined with early_stopping=True."
             )
         if isinstance(stopping, str):  # "random"
-            if getattr(self, "learning_rate", "constant") != "constant":
+            if warn and getattr(self, "learning_rate", "constant") != "constant":
                 warnings.warn(
                     "stopping='random' draws R uniformly, the stopping distribution of a "
                     "constant step; with learning_rate='step' pass "
                     "stopping=skconvex.convergence.random_stopping_pmf(steps, lipschitz).",
                     UserWarning,
                 )
-            pmf = np.full(n_iter, 1.0 / n_iter)
-        else:
-            pmf = np.asarray(stopping, dtype=np.float64)
-            if pmf.ndim != 1 or pmf.size == 0:
-                raise ValueError(
-                    "stopping must be 'convergence', 'random' or a 1-D pmf over the "
-                    f"iterations 1..N; got an array of shape {pmf.shape}."
-                )
-        rng = np.random.default_rng([seed, 0x5709])  # its own stream (R only)
-        r = int(draw_stopping_iteration(pmf, rng))
-        self.stopping_iteration_ = r
-        return r - 1
+            return stopping
+        pmf = np.asarray(stopping, dtype=np.float64)
+        if pmf.ndim != 1 or pmf.size == 0:
+            raise ValueError(
+                "stopping must be 'convergence', 'random' or a 1-D pmf over the "
+                f"iterations 1..N; got an array of shape {pmf.shape}."
+            )
+        return _check_pmf(pmf)  # non-negative, finite, sums to 1
 
     def _pretrain(self, X, sample_weight, batch_size: int, seed: int) -> None:
         """Unsupervised pretraining of a fresh module before training (GDC's)."""

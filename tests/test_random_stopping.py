@@ -399,3 +399,18 @@ def test_pretraining_weights_act_as_repeated_rows():
     (a, log_a), (b, log_b) = nets
     torch.testing.assert_close(_flat(a), _flat(b), rtol=0, atol=1e-12)
     assert log_a["final_loss"] == pytest.approx(log_b["final_loss"], rel=1e-12)
+
+
+def test_bad_stopping_fails_before_pretraining(monkeypatch):
+    calls = []
+    monkeypatch.setattr(GDCRegressor, "_pretrain", lambda self, *args: calls.append(1))
+    X, y = _regression_data()
+    with pytest.raises(ValueError, match="pmf must sum to 1"):
+        _reg(stopping=[0.5, 0.2], pretrain="denoising").fit(X, y)
+    with pytest.raises(ValueError, match="1-D pmf"):
+        _reg(stopping=[[1.0]], pretrain="denoising").fit(X, y)
+    assert calls == []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _reg(stopping="random", learning_rate="step", max_iter=2).fit(X, y)
+    assert sum("learning_rate='step'" in str(w.message) for w in caught) == 1
