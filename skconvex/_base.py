@@ -316,8 +316,7 @@ class NeuralNetMixin:
             Xt = to_tensor(X, dtype, device)
             Yt = self._target_tensor(Y, dtype, device)
             swt = None if sample_weight is None else to_tensor(sample_weight, torch.float64, device)
-            if reset:
-                self._pretrain(Xt, swt, batch_size, seed)
+            pretrain_stop = self._pretrain(Xt, swt, batch_size, seed) if reset else None
             validation = None
             if X_val is not None:
                 swv = (
@@ -336,6 +335,8 @@ class NeuralNetMixin:
             stop_after = self._random_stopping_steps(options["max_iter"] * n_batches, seed)
             if stop_after is not None:
                 options["max_iter"] = max(1, -(-stop_after // n_batches))
+            if pretrain_stop == "interrupted":  # Ctrl-C in pretraining: keep what it made
+                options["max_iter"], stop_after = 0, None
             history = train(
                 self.module_,
                 self._per_sample_loss(),
@@ -355,6 +356,8 @@ class NeuralNetMixin:
                 record_grad_norm=self.record_grad_norm,
                 **options,
             )
+        if pretrain_stop == "interrupted":
+            history.stop_reason = "interrupted"
         self._record_history(history, strategy, reset)
         self._warn_on_stop(history)
         return self
@@ -409,8 +412,12 @@ class NeuralNetMixin:
             )
         return _check_pmf(pmf)  # non-negative, finite, sums to 1
 
-    def _pretrain(self, X, sample_weight, batch_size: int, seed: int) -> None:
-        """Unsupervised pretraining of a fresh module before training (GDC's)."""
+    def _pretrain(self, X, sample_weight, batch_size: int, seed: int) -> str | None:
+        """Unsupervised pretraining of a fresh module before training (GDC's).
+
+        Returns the stop reason of its last run ("interrupted" skips training).
+        """
+        return None
 
     # Hooks of _fit; the defaults are those of the GDC estimators.
     def _holdout_fraction(self) -> float | None:

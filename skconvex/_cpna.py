@@ -193,7 +193,9 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
     validation_accuracy_curve_, validation_auc_curve_, validation_loss_curve_ : list of float or None
         The same on the validation data, None without it.
     n_iter_ : int
-        Iterations run: ``pretrain_iter + (number of stages)·prune_iter``.
+        Iterations run: ``pretrain_iter + (number of stages)·prune_iter`` (with random
+        stopping, the epochs begun before step ``R``; a pmf longer than the schedule
+        adds epochs at the final sparsity).
     stop_reason_ : str
         "max_iter" (the schedule ran to its end), "diverged", "interrupted" or
         "random_stop".
@@ -514,6 +516,10 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
             {"layers": layers, "first_iteration": self.pretrain_iter + k * self.prune_iter}
             for k, layers in enumerate(self._stage_layers)
         ]
+        if self.stop_reason_ == "random_stop":  # only the stages the drawn R reached
+            self.pruning_stages_ = [
+                stage for stage in self.pruning_stages_ if stage["first_iteration"] < self.n_iter_
+            ]
         del self._stage_layers
         if not self.support_.any():
             warnings.warn(

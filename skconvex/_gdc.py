@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn_compat.base import _fit_context
 
 from ._base import _DTYPES, STOPPING_ATTRIBUTES_DOC, STOPPING_PARAMETERS_DOC, NeuralNetMixin
 from ._tasks import NeuralClassifierMixin, NeuralRegressorMixin
+from .nn.factory import module_param_names
 from .training import AdaptiveLambda, ConstantNRAE, GradualDeconvexification, MeanLoss
 
 __all__ = ["GDCClassifier", "GDCRegressor", "PAPER_RECIPE"]
@@ -175,8 +178,9 @@ _PARAMETERS_DOC = (
     dropout : float, default=0.0
         Drop probability of the input and every hidden unit during training (the
         interplay paper's eq. 5, keep probability ``ζ = 1 − dropout``; PyTorch's
-        inverted dropout). For "mlp"; the LeNet modules apply it before their dense
-        layers; pass a module of your own its dropout through ``module_params``.
+        inverted dropout). For "mlp"; "lenet5_20_50_500" applies it before its dense
+        layers; other modules raise (pass a module of your own its dropout through
+        ``module_params``).
     pretrain : {"denoising"} or None, default=None
         "denoising": before supervised training, pretrain every hidden layer of the
         "mlp" module, bottom up, as a tied-weight denoising autoencoder with the box
@@ -291,20 +295,22 @@ class _GDCMixin:
                 f"module; got module={self.module!r}."
             )
         if self.dropout > 0:
+            accepted = module_param_names(self.module) if isinstance(self.module, str) else set()
             if self.module == "mlp":
                 dropout = dict(dropout=self.dropout, input_dropout=self.dropout)
-            elif isinstance(self.module, str):
+            elif "dropout" in accepted:
                 dropout = dict(dropout=self.dropout)
             else:
                 raise ValueError(
-                    "dropout applies to the built-in modules; give a module of your own "
-                    "its dropout through module_params."
+                    f"dropout applies to the built-in modules that have a dropout layer "
+                    f"('mlp', 'lenet5_20_50_500'), not module={self.module!r}; give a "
+                    "module of your own its dropout through module_params."
                 )
             # module_params, set explicitly, take precedence.
             args["params"] = {**dropout, **args["params"]}
         return args
 
-    def _pretrain(self, X, sample_weight, batch_size: int, seed: int) -> None:
+    def _pretrain(self, X, sample_weight, batch_size: int, seed: int) -> str | None:
         self.pretrain_loss_curves_ = None
         self.pretrain_grad_norm_curves_ = None
         if self.pretrain is None:
@@ -327,6 +333,15 @@ class _GDCMixin:
         self.pretrain_loss_curves_ = [log["loss_curve"] for log in logs]
         if self.record_grad_norm:
             self.pretrain_grad_norm_curves_ = [log["projected_grad_norm"] for log in logs]
+        for layer, log in enumerate(logs):
+            if log["stop_reason"] == "diverged":
+                warnings.warn(
+                    f"Pretraining of hidden layer {layer + 1} diverged; its weights were "
+                    "restored to those of its best epoch. Lower learning_rate_init or "
+                    "box_bound.",
+                    ConvergenceWarning,
+                )
+        return logs[-1]["stop_reason"] if logs else None
 
     def _record_history(self, history, strategy, reset: bool) -> None:
         super()._record_history(history, strategy, reset)

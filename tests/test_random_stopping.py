@@ -414,3 +414,50 @@ def test_bad_stopping_fails_before_pretraining(monkeypatch):
         warnings.simplefilter("always")
         _reg(stopping="random", learning_rate="step", max_iter=2).fit(X, y)
     assert sum("learning_rate='step'" in str(w.message) for w in caught) == 1
+
+
+def test_dropout_needs_a_module_with_a_dropout_layer():
+    X, y = load_digits(return_X_y=True)
+    for module in ("lenet5", "no_overlap_cnn"):
+        with pytest.raises(ValueError, match=f"not module='{module}'"):
+            GDCClassifier(module=module, dropout=0.3, image_shape=(1, 8, 8)).fit(X[:20], y[:20])
+    clf = GDCClassifier(module="lenet5_20_50_500", dropout=0.3, image_shape=(1, 16, 16), max_iter=1)
+    X16 = np.kron(X[:20].reshape(20, 8, 8), np.ones((2, 2))).reshape(20, -1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X16, y[:20])
+    assert clf.module_.dropout.p == 0.3
+
+
+def test_ctrl_c_during_pretraining_keeps_the_pretrained_layers_and_skips_training(monkeypatch):
+    X, y = load_digits(return_X_y=True)
+    original, calls = BoxProjection.after_step, []
+
+    def interrupt_on_third_step(self, module):
+        original(self, module)
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(BoxProjection, "after_step", interrupt_on_third_step)
+    clf = GDCClassifier(hidden_layer_sizes=(16, 8), pretrain="denoising", box_bound=0.05,
+                        batch_size=100, random_state=0)
+    with pytest.warns(UserWarning, match="interrupted after 0 epochs"):
+        clf.fit(X[:400] / 16, y[:400])
+    assert clf.stop_reason_ == "interrupted" and clf.n_iter_ == 0
+    assert len(clf.pretrain_loss_curves_) == 1  # the second layer was never reached
+    assert float(clf.module_.linears[0].weight.detach().abs().max()) <= float(np.float32(0.05))
+    assert clf.predict(X[:5] / 16).shape == (5,)
+
+
+def test_monitors_see_the_randomly_stopped_iterate():
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:200] / 16, y[:200]
+    clf = CPNAClassifier(pretrain_iter=2, prune_iter=2, batch_size=50, random_state=0,
+                         stopping=np.r_[np.zeros(5), 1.0])  # R = 6: 5 steps, 2 epochs begun
+    clf.fit(X, y)
+    assert clf.n_iter_ == 2 and clf.stopping_iteration_ == 6
+    assert len(clf.training_accuracy_curve_) == 2
+    assert np.all(np.isfinite(clf.training_accuracy_curve_))
+    assert clf.training_accuracy_curve_[-1] == pytest.approx(clf.score(X, y))
+    assert clf.pruning_stages_ == []  # pruning starts at iteration 2, never reached

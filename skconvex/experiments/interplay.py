@@ -27,7 +27,8 @@ sweeps: one layer pretrained with
 units and γ = 0.03 (with logistic units plain SGD left every net of two or more
 hidden layers at chance on digits after 30 epochs, at γ = 0.01 to 0.3; tanh is a
 rescaled logistic, so the bounds' structure holds up to constants), ``GDCClassifier(schedule="none", pretrain="denoising")``
-(one DA epoch per hidden layer, ζ = 0.75, w_m = 0.05: small enough for the step condition of (12)–(13), γ_l < 20/(α d_{l+1} w_m), to hold at γ = 0.1), then supervised fine-tuning with
+(one DA epoch per hidden layer, ζ = 0.75, w_m = 0.05: chosen so that the step condition of (12)–(13), γ_l < 20/(α d_{l+1} w_m), can hold at
+γ = 0.03), then supervised fine-tuning with
 ``dropout = 1 − ζ`` where ζ is swept; the gradient norms are those of fine-tuning.
 
 **Bounds beside them.** (11) for the DA with ``D_f`` the initial reconstruction
@@ -35,8 +36,10 @@ error, ``μ_x``, ``τ_x`` from :func:`~skconvex.convergence.data_moments` and
 ``U_da = 1/γ`` (the paper gives no value; any fixed ``U_da`` only rescales a sweep);
 (13) for the multi-layer nets (``ζ = 1`` gives (12)) with ``D_f`` the first
 fine-tuning epoch's mean error, ``w_m`` the pretraining box and ``α`` the measured
-end-of-pretraining squared projected gradient (the (α, δ_α) accuracy of Definition
-1). A bound whose step condition fails is reported as such. Both columns are scaled
+mean squared projected gradient of the last pretraining epoch (here the only one), worst
+layer: a stand-in for the (α, δ_α) accuracy of Definition 1. The DA sweeps measure the
+gradient mapping of ``W`` only (eq. 4 has no biases); the multi-layer sweeps the full
+minibatch gradient, biases and output layer included. A bound whose step condition fails is reported as such. Both columns are scaled
 to their sweep's maximum, as in the paper's plots; a trend *agrees* when measured
 and bound values have a positive Spearman rank correlation over the sweep.
 """

@@ -174,8 +174,9 @@ class MLP(nn.Module):
         if x.dim() != 2:
             x = x.reshape(x.shape[0], -1)
         hidden_steps, last_linear, output_activation = self._plan
-        if self.input_dropout is not None:
-            x = self.input_dropout(x)
+        input_dropout = getattr(self, "input_dropout", None)  # absent in MLPs saved before it
+        if input_dropout is not None:
+            x = input_dropout(x)
         for linear, activation, dropout in hidden_steps:
             x = activation(linear(x))
             if dropout is not None:

@@ -375,8 +375,12 @@ def train(
                 break
             if stopped:
                 # The iterate R is what random stopping returns: no best-weights
-                # bookkeeping, no λ update for a partial epoch.
+                # bookkeeping, no λ update for a partial epoch; monitors still see it.
                 history.stop_reason = "random_stop"
+                if validation_score is not None:
+                    module.eval()
+                    history.validation_scores.append(float(validation_score(module)))
+                    module.train()
                 if progress is not None:
                     progress.update(1)
                 break

@@ -15,9 +15,9 @@ fine-tuned on the supervised criterion, without the box.
 What we add to eq. 4, as Vincent et al. do: the layer's own bias in the encoder (so
 the representation pretrained is the one the network computes) and a decoder bias
 ``c`` that is discarded afterwards. The encoder uses the network's hidden activation;
-the decoder uses the logistic function when the layer's inputs lie in [0, 1] (the
-paper's inputs) and otherwise the activation that produced them (identity for raw
-inputs), so that the reconstruction can reach its target. The box holds ``W`` only.
+the decoder uses, for the first layer, the logistic function when the inputs lie in
+[0, 1] (the paper's inputs) and the identity otherwise, and for higher layers the
+activation that produced their inputs, so that the reconstruction can reach its target. The box holds ``W`` only.
 
 Every layer trains through the one loop (:func:`~skconvex.training.train`), so
 minibatching, the optimizer, gradient-norm recording and Ctrl-C work as for
@@ -94,7 +94,8 @@ class BoxProjection(MeanLoss):
 
     After every optimizer step the constrained weights are clamped to the box. With
     ``learning_rate`` given, each step's gradient mapping ``(W_k − W_{k+1})/γ`` is
-    recorded in ``projected_grad_norm`` (over the constrained weights): for plain SGD
+    recorded (over the constrained weights; in ``projected_grad_norm`` after
+    :meth:`collect`, which syncs with the device once): for plain SGD
     it is exactly the projected gradient ``(W − P(W − γG))/γ`` whose expectation
     Theorem IV.1 bounds; with momentum or Adam it is the step taken, per unit of
     learning rate.
@@ -124,6 +125,7 @@ class BoxProjection(MeanLoss):
         self.box_bound = float(box_bound)
         self.learning_rate = learning_rate
         self.projected_grad_norm: list[float] = []
+        self._norms: list[Tensor] = []  # 0-d tensors: one host sync at the end
         self._before: list[Tensor] | None = None
 
     @torch.no_grad()
@@ -140,16 +142,24 @@ class BoxProjection(MeanLoss):
     def after_step(self, module) -> None:
         self.project_()
         if self._before is not None:
-            sq = sum(float(((b - p) ** 2).sum()) for b, p in zip(self._before, self.params))
-            self.projected_grad_norm.append(sq**0.5 / self.learning_rate)
+            sq = sum(((b - p) ** 2).sum() for b, p in zip(self._before, self.params))
+            self._norms.append(torch.sqrt(sq) / self.learning_rate)
             self._before = None
+
+    def collect(self) -> list[float]:
+        """Move the recorded gradient-mapping norms to ``projected_grad_norm``."""
+        if self._norms:
+            self.projected_grad_norm += torch.stack(self._norms).cpu().tolist()
+            self._norms = []
+        return self.projected_grad_norm
 
 
 def _reconstruction_activation(inputs: Tensor, below: str | None) -> str:
-    """σ_v: logistic for inputs in [0, 1], else what produced them (identity for raw X)."""
-    if bool(((inputs >= 0) & (inputs <= 1)).all()):
-        return "logistic"
-    return below or "identity"
+    """σ_v: for hidden codes the activation that produced them; for raw inputs the
+    logistic function if they lie in [0, 1] (the paper's inputs), else the identity."""
+    if below is not None:
+        return below
+    return "logistic" if bool(((inputs >= 0) & (inputs <= 1)).all()) else "identity"
 
 
 @torch.no_grad()
@@ -259,7 +269,7 @@ def pretrain_denoising(
                 initial_loss=initial,
                 final_loss=_clean_loss(dae, inputs, sample_weight),
                 grad_norm=list(history.grad_norm),
-                projected_grad_norm=list(strategy.projected_grad_norm),
+                projected_grad_norm=list(strategy.collect()),
                 stop_reason=history.stop_reason,
             )
         )
