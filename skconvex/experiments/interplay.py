@@ -365,5 +365,5 @@ register(Experiment(
           "denoising rate, box bound and dropout, with the bounds (11) and (13) beside them",
     paper="Ithapu, Ravi & Singh, the interplay paper, Figure 1 (trends)",
     run=run_figure1,
-    minutes=(3.0, 15.0),
+    minutes=(1.0, 5.0),  # measured: 0.7 quick, 4.8 full with one job
 ))
