@@ -629,6 +629,9 @@ def main(argv=None):
     parser.add_argument("--data-home", default=str(DATA_HOME))
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     parser.add_argument("--grid-rounds", type=int, default=3)
+    parser.add_argument("--update", action="store_true",
+                        help="with --only: replace just these parts in the existing perf.json "
+                             "(the re-run is recorded there and in perf.md)")
     parser.add_argument("--rewrite-md", action="store_true",
                         help="only regenerate perf.md from perf.json (after a report change)")
     parser.add_argument("--_worker", nargs=2, help=argparse.SUPPRESS)
@@ -699,10 +702,27 @@ def main(argv=None):
     cmd = command_line()
     result.update(command=cmd, started=started, wall_seconds=wall, environment=env,
                   git_end=git_state())
-    md = header_block(TITLE, env, cmd, wall, started, result["git_end"]) + "\n" + markdown(result)
+    if args.update:
+        result = _merge_into_previous(Path(args.out) / "perf.json", result, parts)
+    md = header_block(TITLE, result["environment"], result["command"], result["wall_seconds"],
+                      result["started"], result["git_end"]) + "\n" + markdown(result)
     paths = write_results(args.out, "perf", result, md)
     print(md)
     print("wrote", *paths)
+
+
+def _merge_into_previous(path: Path, new: dict, parts: list[str]) -> dict:
+    """The previous perf.json with ``parts`` replaced by the new run's, and the re-run noted."""
+    old = json.loads(path.read_text())
+    for name, record in new["cases"].items():
+        old["cases"][name] = record
+    for key in ("scale", "grid_search"):
+        if key in new:
+            old[key] = new[key]
+    old.setdefault("reruns", []).append({
+        key: new[key] for key in ("command", "started", "wall_seconds", "environment", "git_end")
+    } | {"parts": parts})
+    return old
 
 
 # ------------------------------------------------------------------------ report
@@ -731,6 +751,11 @@ def markdown(r: dict) -> str:
     ]
     if r.get("quick"):
         lines += ["**Quick run (reduced sizes): not the reference numbers.**", ""]
+    for rerun in r.get("reruns", []):
+        commit = (rerun.get("git_end") or {}).get("commit") or "?"
+        lines += [f"Re-run later: {', '.join(rerun['parts'])}, started {rerun['started']}, "
+                  f"{rerun['wall_seconds'] / 60:.1f} min, commit `{commit[:10]}`, with "
+                  f"`{rerun['command']}`; these parts below are from that run.", ""]
     crit_rows, z_rows = [], []
     for name, c in r["cases"].items():
         s = c["settings"]
