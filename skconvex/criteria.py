@@ -34,9 +34,7 @@ __all__ = [
     "rae",
     "nrae_weights",
     "lambda_critical",
-    "log_float_max",
     "fast_gradient_log_cutoff",
-    "flush_log_cutoff",
     "anrat_objective",
     "lambda_penalty",
 ]

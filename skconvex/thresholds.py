@@ -78,7 +78,6 @@ __all__ = [
     "threshold_value",
     "penalty",
     "threshold",
-    "THRESHOLDS",
     "KINDS",
 ]
 

@@ -6,15 +6,23 @@ data use the project's ``../shared/data`` when it is there and are skipped other
 
 from __future__ import annotations
 
+import importlib
 import json
 import shlex
 from pathlib import Path
 
 import pytest
 
-from skconvex.experiments import EXPERIMENTS, Context, get_experiment, run_experiment
+import skconvex.experiments
+from skconvex.experiments import (
+    EXPERIMENTS,
+    Context,
+    get_experiment,
+    list_experiments,
+    run_experiment,
+)
 from skconvex.experiments.__main__ import main
-from skconvex.experiments._registry import _load
+from skconvex.experiments._registry import _MODULES, _load
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -37,6 +45,30 @@ def test_registry_is_loaded():
     for name, experiment in EXPERIMENTS.items():
         assert experiment.name == name
         assert experiment.title and experiment.paper and callable(experiment.run)
+
+
+def test_public_names():
+    """The command line is the interface; from Python, three names. The experiment
+    modules export nothing (their helpers serve the tests and benchmarks/)."""
+    assert skconvex.experiments.__all__ == ["Context", "list_experiments", "run_experiment"]
+    for module in _MODULES:
+        assert importlib.import_module(f"skconvex.experiments.{module}").__all__ == [], module
+
+
+def test_list_experiments_names_the_registry():
+    assert list_experiments() == NAMES
+
+
+def test_run_experiment_records_the_equivalent_command(tmp_path):
+    out = tmp_path / "out"
+    context = Context(tiny=True, seeds=1, data_home=tmp_path)
+    json_path, md_path = run_experiment("cpna-table1", context, out)
+    assert (json_path, md_path) == (out / "cpna-table1.json", out / "cpna-table1.md")
+    command = json.loads(json_path.read_text())["command"]
+    assert command == "python -m skconvex.experiments " + shlex.join(
+        ["cpna-table1", "--tiny", "--seeds", "1", "--out", str(out), "--data-home", str(tmp_path)]
+    )
+    assert command in md_path.read_text()
 
 
 def test_list_prints_every_name(tmp_path, capsys):
@@ -86,6 +118,7 @@ def test_context_seeds():
     assert Context(quick=True).n_seeds(5, 1) == 1
     assert Context(tiny=True).n_seeds(5, 2) == 2
     assert Context(seeds=3, quick=True).n_seeds(5, 1) == 3
+    assert Context(data_home="data").data_home == Path("data")
 
 
 def test_seeds_option_is_used(tmp_path, capsys):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import shlex
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,7 +12,18 @@ from pathlib import Path
 
 from ..datasets import get_data_home
 
-__all__ = ["EXPERIMENTS", "Context", "Experiment", "Result", "get_experiment", "register", "run_experiment"]
+# Public (re-exported by the package): Context, list_experiments, run_experiment. The rest
+# is the harness's own machinery, for the experiment modules, the tests and benchmarks/.
+__all__ = [
+    "EXPERIMENTS",
+    "Context",
+    "Experiment",
+    "Result",
+    "get_experiment",
+    "list_experiments",
+    "register",
+    "run_experiment",
+]
 
 # Modules that define experiments, imported on first use (each calls `register`).
 _MODULES: tuple[str, ...] = ("gdc", "anrat", "cpna", "rvsm", "uci_search", "interplay")
@@ -19,20 +31,34 @@ _MODULES: tuple[str, ...] = ("gdc", "anrat", "cpna", "rvsm", "uci_search", "inte
 
 @dataclass(frozen=True)
 class Context:
-    """What an experiment's ``run`` gets.
+    """How to run an experiment: sizes, seeds, data and workers.
+
+    The keyword arguments of :func:`run_experiment`'s ``context``, matching the options
+    of ``python -m skconvex.experiments NAME``.
 
     Attributes
     ----------
     quick : bool
         Smallest sizes: a few minutes on 2 cores (exercised by the tests with ``tiny``).
     tiny : bool
-        Even smaller than quick, for the test suite only (seconds); implies ``quick``.
+        Even smaller than quick, for tests and examples only (seconds; the numbers mean
+        nothing); implies ``quick``.
     seeds : int or None
         Number of seeds (runs); None: the experiment's default for full or quick runs.
     data_home : pathlib.Path
-        Directory laid out like the project's ``shared/data``.
+        Directory laid out like the project's ``shared/data`` (a str is converted);
+        default: :func:`skconvex.datasets.get_data_home`.
     n_jobs : int
         Parallel workers (joblib); every worker uses one torch thread.
+
+    Examples
+    --------
+    >>> from skconvex.experiments import Context
+    >>> context = Context(quick=True, seeds=2, data_home="data")
+    >>> context.data_home.name  # a pathlib.Path
+    'data'
+    >>> context.n_seeds(full=5), Context().n_seeds(full=5)
+    (2, 5)
     """
 
     quick: bool = False
@@ -41,7 +67,11 @@ class Context:
     data_home: Path = field(default_factory=get_data_home)
     n_jobs: int = 1
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data_home", Path(self.data_home))  # a str is accepted too
+
     def n_seeds(self, full: int, quick: int = 1) -> int:
+        """``seeds`` if given, else ``quick`` for quick (or tiny) runs and ``full`` otherwise."""
         if self.seeds is not None:
             return int(self.seeds)
         return quick if (self.quick or self.tiny) else full
@@ -141,10 +171,76 @@ def get_experiment(name: str) -> Experiment:
         raise KeyError(f"Unknown experiment {name!r}; known: {sorted(EXPERIMENTS)}.") from None
 
 
-def run_experiment(name: str, context: Context, out: str | os.PathLike[str], command: str) -> tuple[Path, Path]:
+def list_experiments() -> list[str]:
+    """The names of the experiments, sorted (``python -m skconvex.experiments LIST``).
+
+    Examples
+    --------
+    >>> from skconvex.experiments import list_experiments
+    >>> "cpna-table1" in list_experiments()
+    True
+    """
+    _load()
+    return sorted(EXPERIMENTS)
+
+
+def _command_line(name: str, context: Context, out: str | os.PathLike[str]) -> str:
+    """The ``python -m skconvex.experiments`` command that runs the same thing."""
+    args = [name]
+    if context.tiny:
+        args.append("--tiny")
+    elif context.quick:
+        args.append("--quick")
+    if context.seeds is not None:
+        args += ["--seeds", str(context.seeds)]
+    args += ["--out", str(out), "--data-home", str(context.data_home)]
+    if context.n_jobs != 1:
+        args += ["--n-jobs", str(context.n_jobs)]
+    return "python -m skconvex.experiments " + shlex.join(args)
+
+
+def run_experiment(
+    name: str, context: Context, out: str | os.PathLike[str], command: str | None = None
+) -> tuple[Path, Path]:
     """Run experiment ``name`` and write ``<out>/<name>.json`` and ``<out>/<name>.md``.
 
-    Raises FileNotFoundError, naming the directories, when its data are missing.
+    The same as ``python -m skconvex.experiments NAME``: the JSON file holds the
+    settings, every run, the summary, the paper's numbers, versions, seeds, wall time
+    and the command; the markdown file the table with the paper's number beside ours.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`list_experiments`.
+    context : Context
+        Sizes, seeds, data directory and workers.
+    out : str or path-like
+        Directory for the two files (created if needed).
+    command : str, optional
+        The command recorded as the way to reproduce the run; by default the
+        equivalent ``python -m skconvex.experiments`` command line.
+
+    Returns
+    -------
+    json_path, md_path : pathlib.Path
+        The two files written.
+
+    Raises
+    ------
+    KeyError
+        If ``name`` is not an experiment (the message lists the names).
+    FileNotFoundError
+        If the experiment's data are missing under ``context.data_home`` (the message
+        names the directories).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skconvex.experiments import Context, run_experiment
+    >>> with tempfile.TemporaryDirectory() as out:  # tiny: seconds, far below --quick
+    ...     json_path, md_path = run_experiment("cpna-table1", Context(tiny=True), out)
+    ...     print(json_path.name, md_path.name)
+    cpna-table1.json cpna-table1.md
     """
     from ._report import environment, write_result
 
@@ -160,4 +256,6 @@ def run_experiment(name: str, context: Context, out: str | os.PathLike[str], com
     t0 = time.perf_counter()
     result = experiment.run(context)
     wall = time.perf_counter() - t0
+    if command is None:
+        command = _command_line(name, context, out)
     return write_result(out, experiment, context, result, env=env, command=command, started=started, wall=wall)

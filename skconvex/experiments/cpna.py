@@ -51,21 +51,14 @@ from ..datasets import load_uci, make_xor
 from ._registry import Context, Experiment, Result, register
 from ._report import md_table
 
-__all__ = [
-    "UCI",
-    "UCI_METHODS",
-    "XOR",
-    "XOR_METHODS",
-    "run_table1",
-    "run_table3",
-    "table_settings",
-    "uci_table",
-    "xor_table",
-]
+# Nothing here is public API: the experiments are run through the registry and
+# ``python -m skconvex.experiments`` (see skconvex.experiments.run_experiment). The
+# helpers stay importable for the tests and benchmarks/, without any promise.
+__all__: list[str] = []
 
 # Table 1 of the paper: (k, p) -> starting width, hidden and input connection counts,
 # and the paper's test AUC (%) for NN(best), CPNA(hidden), CPNA(all), random, init.
-XOR = {
+_XOR = {
     "3D-XOR p=60": dict(k=3, p=60, width=1024, hidden=12, input=24,
                         paper=(82.53, 96.58, 99.58, 70.47, 71.68)),
     "4D-XOR p=40": dict(k=4, p=40, width=2048, hidden=16, input=32,
@@ -73,18 +66,18 @@ XOR = {
     "5D-XOR p=20": dict(k=5, p=20, width=4096, hidden=64, input=256,
                         paper=(66.24, 80.03, 96.83, 53.21, 66.29)),
 }  # fmt: skip
-XOR_METHODS = ("NN(best)", "CPNA(hidden)", "CPNA(all)", "CPNA(random)", "CPNA(init)")
+_XOR_METHODS = ("NN(best)", "CPNA(hidden)", "CPNA(all)", "CPNA(random)", "CPNA(init)")
 
 # Table 3: best width, equivalent width, CPNA (input, hidden) connections, and the
 # paper's accuracies (%) NN(best), NN(equivalent), NN+CPNA.
-UCI = {
+_UCI = {
     "car": dict(width=64, equivalent=6, input=120, hidden=32, paper=(100.0, 98.23, 100.0)),
     "segmentation": dict(width=256, equivalent=14, input=266, hidden=98, paper=(96.87, 96.27, 98.40)),
     "optdigits": dict(width=512, equivalent=27, input=1792, hidden=160, paper=(98.80, 98.25, 99.01)),
     "mfeat": dict(width=64, equivalent=4, input=583, hidden=320, paper=(97.85, 95.45, 98.15)),
     "isolet": dict(width=64, equivalent=9, input=4683, hidden=1118, paper=(96.73, 94.31, 96.91)),
 }
-UCI_METHODS = ("NN(best)", "NN(equivalent)", "CPNA")
+_UCI_METHODS = ("NN(best)", "NN(equivalent)", "CPNA")
 
 # Sizes. Full: the benchmark's defaults (a few hours on 2 cores); quick: about a minute;
 # tiny: seconds, for the test suite. The paper's starting widths (1024–4096) do not fit
@@ -238,24 +231,24 @@ def xor_table(settings: Mapping, n_jobs: int = 1, verbose: int = 0) -> Result:
     s = dict(settings)
     tasks = [
         delayed(_xor_task)(name, seed, cfg, min(cfg["width"], s["max_width"]), s)
-        for name, cfg in XOR.items()
+        for name, cfg in _XOR.items()
         for seed in range(s["seeds"])
     ]
     records = Parallel(n_jobs=n_jobs, verbose=verbose)(tasks)
     rows, summary = [], {}
-    for name, cfg in XOR.items():
+    for name, cfg in _XOR.items():
         recs = [r for r in records if r["dataset"] == name]
-        summary[name] = {m: [r[m] for r in recs] for m in XOR_METHODS}
+        summary[name] = {m: [r[m] for r in recs] for m in _XOR_METHODS}
         width = recs[0]["width"]
         rows.append([f"{name} (width {width}; paper {cfg['width']})", "ours"]
-                    + [_mean_std(summary[name][m]) for m in XOR_METHODS])
+                    + [_mean_std(summary[name][m]) for m in _XOR_METHODS])
         rows.append(["", "paper"] + [f"{v:.2f}" for v in cfg["paper"]])
         summary[name]["CPNA(all) features"] = [r["CPNA(all) features"] for r in recs]
         summary[name]["seconds"] = [r["seconds"] for r in recs]
-    table = md_table(["data", ""] + [f"{m} test AUC (%)" for m in XOR_METHODS], rows)
+    table = md_table(["data", ""] + [f"{m} test AUC (%)" for m in _XOR_METHODS], rows)
     feats_line = "; ".join(
         f"{name}: {np.mean(summary[name]['CPNA(all) features']):.1f} features kept on average"
-        for name in XOR
+        for name in _XOR
     )
     samples = (f" Training and test sets of {s['n_train']} samples each (paper: 3000)."
                if s["n_train"] != 3000 else "")
@@ -268,10 +261,10 @@ def xor_table(settings: Mapping, n_jobs: int = 1, verbose: int = 0) -> Result:
         f"{s['pretrain_iter'] + 2 * s['prune_iter']} "
         f"iterations. Starting widths above {s['max_width']} were reduced to {s['max_width']} "
         f"to fit a 2-core CPU.{samples} {feats_line} (informative: k). Mean wall time per seed: "
-        + ", ".join(f"{n} {np.mean(summary[n]['seconds']):.0f} s" for n in XOR)
+        + ", ".join(f"{n} {np.mean(summary[n]['seconds']):.0f} s" for n in _XOR)
         + "." + _quick_note(s, XOR_FULL)
     )
-    paper = {name: dict(zip(XOR_METHODS, cfg["paper"])) for name, cfg in XOR.items()}
+    paper = {name: dict(zip(_XOR_METHODS, cfg["paper"])) for name, cfg in _XOR.items()}
     return Result(table=table, records=records, summary=summary, settings=s, notes=notes,
                   paper={"metric": "test AUC (%)", "table1": paper})
 
@@ -301,20 +294,20 @@ def uci_table(
     s = dict(settings)
     tasks = [
         delayed(_uci_task)(name, run, cfg, str(data_home), s)
-        for name, cfg in UCI.items()
+        for name, cfg in _UCI.items()
         for run in range(s["seeds"])
     ]
     records = Parallel(n_jobs=n_jobs, verbose=verbose)(tasks)
     rows, summary = [], {}
-    for name, cfg in UCI.items():
+    for name, cfg in _UCI.items():
         recs = [r for r in records if r["dataset"] == name]
-        summary[name] = {m: [r[m] for r in recs] for m in UCI_METHODS}
-        conns = {m: recs[0][f"{m} connections"] for m in UCI_METHODS}
+        summary[name] = {m: [r[m] for r in recs] for m in _UCI_METHODS}
+        conns = {m: recs[0][f"{m} connections"] for m in _UCI_METHODS}
         rows.append([f"{name} ({recs[0]['n_train']}/{recs[0]['n_test']})", "ours"] + [
-            f"{_mean_std(summary[name][m])} ({conns[m]} conn.)" for m in UCI_METHODS
+            f"{_mean_std(summary[name][m])} ({conns[m]} conn.)" for m in _UCI_METHODS
         ])
         rows.append(["", "paper"] + [f"{v:.2f}" for v in cfg["paper"]])
-    table = md_table(["data (train/test)", ""] + [f"{m} test accuracy (%)" for m in UCI_METHODS], rows)
+    table = md_table(["data (train/test)", ""] + [f"{m} test accuracy (%)" for m in _UCI_METHODS], rows)
     notes = (
         f"{s['seeds']} runs (a new stratified 4:1 split each), mean ± std of the final "
         f"network's test accuracy; the paper reports the best test accuracy seen during "
@@ -326,17 +319,17 @@ def uci_table(
         f"rows of 2310), so any split of the pooled data, the paper's included, has "
         f"duplicates across train and test." + _quick_note(s, UCI_FULL)
     )
-    paper = {name: dict(zip(UCI_METHODS, cfg["paper"])) for name, cfg in UCI.items()}
+    paper = {name: dict(zip(_UCI_METHODS, cfg["paper"])) for name, cfg in _UCI.items()}
     return Result(table=table, records=records, summary=summary, settings=s | {"data_home": str(data_home)},
                   notes=notes, paper={"metric": "test accuracy (%)", "table3": paper})
 
 
-def run_table1(context: Context) -> Result:
+def _run_table1(context: Context) -> Result:
     """``cpna-table1``: :func:`xor_table` at the sizes of ``context``."""
     return xor_table(table_settings("xor", context), n_jobs=context.n_jobs)
 
 
-def run_table3(context: Context) -> Result:
+def _run_table3(context: Context) -> Result:
     """``cpna-table3``: :func:`uci_table` at the sizes of ``context``, on its data_home."""
     return uci_table(table_settings("uci", context), context.data_home, n_jobs=context.n_jobs)
 
@@ -345,14 +338,14 @@ register(Experiment(
     name="cpna-table1",
     title="k-D XOR with irrelevant features: NN(best), CPNA (hidden, all) and the retrained subnetworks",
     paper="Guo & Barbu, CPNA, Table 1",
-    run=run_table1,
+    run=_run_table1,
     minutes=(1.5, 22.0),
 ))
 register(Experiment(
     name="cpna-table3",
     title="UCI data: dense nets of the best and equivalent widths against CPNA",
     paper="Guo & Barbu, CPNA, Table 3",
-    run=run_table3,
+    run=_run_table3,
     needs=("uci",),
     minutes=(1.0, 15.0),
 ))

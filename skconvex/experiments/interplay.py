@@ -65,7 +65,10 @@ from ..training.pretraining import pretrain_denoising
 from ._registry import Context, Experiment, Result, register
 from ._report import fmt_g, md_table
 
-__all__ = ["SWEEPS", "figure1_settings", "load_inputs", "run_figure1", "plot_figure1"]
+# Nothing here is public API: the experiments are run through the registry and
+# ``python -m skconvex.experiments`` (see skconvex.experiments.run_experiment). The
+# helpers stay importable for the tests and benchmarks/, without any promise.
+__all__: list[str] = []
 
 LEARNING_RATE = 0.1  # DA sweeps
 MLP_LEARNING_RATE = 0.03  # multi-layer sweeps (summed squared error over 10 outputs)
@@ -75,7 +78,7 @@ DA_KEEP, DA_BOX = 0.75, 0.1  # DA sweeps, unless swept
 PRETRAIN_KEEP, PRETRAIN_BOX = 0.75, 0.05  # before the multi-layer sweeps
 
 #: sweep name -> (panel of the paper's Figure 1, kind, data, list of configs)
-SWEEPS: dict = {
+_SWEEPS: dict = {
     "da-sizes": ("(a)", "da", "mnist", [
         dict(d_x=d_x, hidden=(h,)) for d_x in (49, 196, 784) for h in (32, 128, 512)
     ]),
@@ -103,16 +106,16 @@ SWEEPS: dict = {
 }
 
 
-def figure1_settings(context: Context) -> dict:
+def _figure1_settings(context: Context) -> dict:
     """Sizes for a full, quick or tiny run."""
     if context.tiny:
         return dict(n_mnist=300, epochs_mnist=1, epochs_digits=1, n_digits=300, seeds=1,
                     sweeps=["digits-da-sizes", "digits-mlp-dropout"], hidden_cap=32)
     if context.quick:
         return dict(n_mnist=3000, epochs_mnist=2, epochs_digits=10, n_digits=None,
-                    seeds=context.n_seeds(3, 1), sweeps=list(SWEEPS), hidden_cap=None)
+                    seeds=context.n_seeds(3, 1), sweeps=list(_SWEEPS), hidden_cap=None)
     return dict(n_mnist=10000, epochs_mnist=5, epochs_digits=30, n_digits=None,
-                seeds=context.n_seeds(3, 1), sweeps=list(SWEEPS), hidden_cap=None)
+                seeds=context.n_seeds(3, 1), sweeps=list(_SWEEPS), hidden_cap=None)
 
 
 def _pool(X: np.ndarray, side: int, factor: int) -> np.ndarray:
@@ -121,7 +124,7 @@ def _pool(X: np.ndarray, side: int, factor: int) -> np.ndarray:
     return out.reshape(n, -1)
 
 
-def load_inputs(data: str, d_x: int, settings: dict, data_home) -> tuple[np.ndarray, np.ndarray]:
+def _load_inputs(data: str, d_x: int, settings: dict, data_home) -> tuple[np.ndarray, np.ndarray]:
     """Inputs in [0, 1] with ``d_x`` features (average-pooled images) and labels."""
     if data == "digits":
         X, y = load_digits(return_X_y=True)
@@ -199,10 +202,10 @@ def _bound(kind: str, config: dict, record: dict, moments) -> float | None:
 
 
 def _task(sweep: str, index: int, config: dict, seed: int, settings: dict, data_home) -> dict:
-    _, kind, data, _ = SWEEPS[sweep]
+    _, kind, data, _ = _SWEEPS[sweep]
     torch.set_num_threads(1)
     config = {**config, "hidden": _cap(config["hidden"], settings["hidden_cap"])}
-    X, y = load_inputs(data, config["d_x"], settings, data_home)
+    X, y = _load_inputs(data, config["d_x"], settings, data_home)
     epochs = settings["epochs_mnist" if data == "mnist" else "epochs_digits"]
     start = time.perf_counter()
     record = _run_da(X, config, epochs, seed) if kind == "da" else _run_mlp(X, y, config, epochs, seed)
@@ -242,8 +245,8 @@ def _summarize(records: list[dict]) -> dict:
             rho = float(spearmanr([measured[j] for j in valid], [bounds[j] for j in valid]).statistic)
         summary[sweep] = dict(labels=labels, measured=measured, measured_sd=spread, bound=bounds,
                               train_accuracy=accuracy,
-                              spearman=rho, panel=SWEEPS[sweep][0], kind=SWEEPS[sweep][1],
-                              data=SWEEPS[sweep][2])
+                              spearman=rho, panel=_SWEEPS[sweep][0], kind=_SWEEPS[sweep][1],
+                              data=_SWEEPS[sweep][2])
     return summary
 
 
@@ -314,13 +317,13 @@ def plot_figure1(summary: dict, path) -> None:
 
 
 def run_figure1(context: Context) -> Result:
-    settings = figure1_settings(context)
+    settings = _figure1_settings(context)
     missing_mnist = not (context.data_home / "mnist").is_dir()
-    sweeps = [s for s in settings["sweeps"] if not (missing_mnist and SWEEPS[s][2] == "mnist")]
+    sweeps = [s for s in settings["sweeps"] if not (missing_mnist and _SWEEPS[s][2] == "mnist")]
     tasks = [
         (sweep, i, config, seed)
         for sweep in sweeps
-        for i, config in enumerate(SWEEPS[sweep][3])
+        for i, config in enumerate(_SWEEPS[sweep][3])
         for seed in range(settings["seeds"])
     ]
     records = Parallel(n_jobs=context.n_jobs)(

@@ -57,20 +57,10 @@ from ..nn.masks import prunable_parameters
 from ._registry import Context, Experiment, Result, register
 from ._report import md_table
 
-__all__ = [
-    "CASES",
-    "PAPER_TABLE1",
-    "PAPER_TABLE2",
-    "SPLITTING",
-    "load_case",
-    "make_estimator",
-    "rvsm_settings",
-    "rvsm_table",
-    "run_digits",
-    "run_mnist",
-    "weight_sparsity",
-    "with_weights",
-]
+# Nothing here is public API: the experiments are run through the registry and
+# ``python -m skconvex.experiments`` (see skconvex.experiments.run_experiment). The
+# helpers stay importable for the tests and benchmarks/, without any promise.
+__all__: list[str] = []
 
 CASES = {
     "digits-mlp": dict(data="digits", architecture="mlp", hidden_layer_sizes=(300, 100)),
@@ -79,16 +69,16 @@ CASES = {
 }
 PENALTIES = ("l1", "tl1", "l0")
 # name -> (method, penalty, reset_to_sparse)
-SPLITTING = (
+_SPLITTING = (
     {f"RVSM-{p}": ("rvsm", p, False) for p in PENALTIES}
     | {f"RVSM-{p} reset": ("rvsm", p, True) for p in PENALTIES}
     | {"ADMM-l1": ("admm", "l1", False), "ADMM-l0": ("admm", "l0", False)}
 )
 # The paper's numbers (CIFAR-10): accuracy %, sparsity %.
-PAPER_TABLE1 = {
+_PAPER_TABLE1 = {
     "dense": (93.82, 0.0), "RVSM-l1": (93.70, 35.68), "RVSM-tl1": (93.07, 63.34), "RVSM-l0": (92.54, 86.89),
 }
-PAPER_TABLE2 = {"dense": (95.07, 0.0), "ADMM": (94.84, 47.08), "RVSM-l0": (94.89, 93.70)}
+_PAPER_TABLE2 = {"dense": (95.07, 0.0), "ADMM": (94.84, 47.08), "RVSM-l0": (94.89, 93.70)}
 
 # Sizes. Full: the benchmark's defaults; quick: about a minute for digits; tiny: seconds,
 # for the test suite. Seeds and epochs are per case; ``finetune_fraction`` sets the
@@ -141,7 +131,7 @@ def _mnist(data_home: str):
     return X, y, X_te, y_te
 
 
-def load_case(case: str, seed: int, data_home: str | PathLike[str] | None = None,
+def _load_case(case: str, seed: int, data_home: str | PathLike[str] | None = None,
               n_train: int | None = None, n_test: int | None = None) -> list[np.ndarray]:
     """Training and test data of a case: ``[X_train, X_test, y_train, y_test]``.
 
@@ -181,7 +171,7 @@ def _subsample(X: np.ndarray, y: np.ndarray, n: int | None, seed: int) -> tuple[
     return X[keep], y[keep]
 
 
-def make_estimator(case: str, seed: int, settings: Mapping, method: str = "rvsm", penalty: str = "l0",
+def _make_estimator(case: str, seed: int, settings: Mapping, method: str = "rvsm", penalty: str = "l0",
                    lam: float = 1e-5, reset: bool = False) -> RVSMClassifier:
     """The RVSMClassifier of ``case`` with the shared optimizer and a fixed budget.
 
@@ -213,7 +203,7 @@ def make_estimator(case: str, seed: int, settings: Mapping, method: str = "rvsm"
     )
 
 
-def weight_sparsity(module: torch.nn.Module, names: Iterable[str] | None = None) -> float:
+def _weight_sparsity(module: torch.nn.Module, names: Iterable[str] | None = None) -> float:
     """Share of zeros over the weights ``names`` (default: the Linear/Conv weights).
 
     Read as attributes, so the weights torch.nn.utils.prune recomputes count too.
@@ -224,7 +214,7 @@ def weight_sparsity(module: torch.nn.Module, names: Iterable[str] | None = None)
     return zeros / sum(w.numel() for w in weights)
 
 
-def with_weights(est: RVSMClassifier, weights: Mapping[str, np.ndarray]) -> RVSMClassifier:
+def _with_weights(est: RVSMClassifier, weights: Mapping[str, np.ndarray]) -> RVSMClassifier:
     """A copy of ``est`` whose split parameters are ``weights`` (e.g. u)."""
     other = copy.deepcopy(est)
     params = dict(other.module_.named_parameters())
@@ -235,16 +225,16 @@ def with_weights(est: RVSMClassifier, weights: Mapping[str, np.ndarray]) -> RVSM
 
 
 def _data(case: str, seed: int, s: Mapping):
-    return load_case(case, seed, s["data_home"], s["n_train"], s["n_test"])
+    return _load_case(case, seed, s["data_home"], s["n_train"], s["n_test"])
 
 
 def _fit_task(case: str, seed: int, name: str, s: Mapping):
     X, X_te, y, y_te = _data(case, seed, s)
     if name == "dense":
-        est = make_estimator(case, seed, s, lam=0.0)
+        est = _make_estimator(case, seed, s, lam=0.0)
     else:
-        method, penalty, reset = SPLITTING[name]
-        est = make_estimator(case, seed, s, method=method, penalty=penalty, lam=s["lam"], reset=reset)
+        method, penalty, reset = _SPLITTING[name]
+        est = _make_estimator(case, seed, s, method=method, penalty=penalty, lam=s["lam"], reset=reset)
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         # The budget is fixed on purpose: a warning at max_iter would only flood the log.
@@ -253,9 +243,9 @@ def _fit_task(case: str, seed: int, name: str, s: Mapping):
     record = dict(case=case, seed=seed, method=name, seconds=time.perf_counter() - t0, epochs=est.n_iter_,
                   stop_reason=est.stop_reason_)
     if name == "dense":
-        record.update(accuracy=100 * est.score(X_te, y_te), sparsity=100 * weight_sparsity(est.module_))
+        record.update(accuracy=100 * est.score(X_te, y_te), sparsity=100 * _weight_sparsity(est.module_))
         return record, est  # the magnitude-pruning tasks start from it
-    sparse = with_weights(est, est.sparse_weights_)
+    sparse = _with_weights(est, est.sparse_weights_)
     record.update(
         accuracy=100 * sparse.score(X_te, y_te),  # u, the sparse network
         accuracy_w=100 * est.score(X_te, y_te),  # w, the relaxed weights
@@ -293,13 +283,13 @@ def _magnitude_task(case: str, seed: int, matched: str, target: float, dense: RV
     pairs = [(owners[name.rpartition(".")[0]], name.rpartition(".")[2]) for name in split]
     prune.global_unstructured(pairs, pruning_method=prune.L1Unstructured, amount=target / 100)
     record = dict(case=case, seed=seed, method="magnitude", matched=matched,
-                  sparsity=100 * weight_sparsity(est.module_, split), accuracy=100 * est.score(X_te, y_te))
+                  sparsity=100 * _weight_sparsity(est.module_, split), accuracy=100 * est.score(X_te, y_te))
     epochs = s["finetune"][case]
     t0 = time.perf_counter()
     _finetune(est, X, y, epochs, s["lr"], seed)
     record.update(accuracy_finetuned=100 * est.score(X_te, y_te), finetune_epochs=epochs,
                   finetune_seconds=time.perf_counter() - t0,
-                  sparsity_finetuned=100 * weight_sparsity(est.module_, split))
+                  sparsity_finetuned=100 * _weight_sparsity(est.module_, split))
     return record
 
 
@@ -315,11 +305,11 @@ def _ms(values) -> str:
 def _paper_cell(name: str) -> str:
     """The paper's CIFAR-10 numbers for a method of ours (accuracy %, zeros %)."""
     cells = []
-    if name in PAPER_TABLE1:
-        cells.append("VGG-16 {:.2f}, {:.2f}".format(*PAPER_TABLE1[name]))
+    if name in _PAPER_TABLE1:
+        cells.append("VGG-16 {:.2f}, {:.2f}".format(*_PAPER_TABLE1[name]))
     table2 = "ADMM" if name.startswith("ADMM") else name
-    if table2 in PAPER_TABLE2:
-        cells.append("ResNet18 {:.2f}, {:.2f}".format(*PAPER_TABLE2[table2]))
+    if table2 in _PAPER_TABLE2:
+        cells.append("ResNet18 {:.2f}, {:.2f}".format(*_PAPER_TABLE2[table2]))
     return "; ".join(cells) or "–"
 
 
@@ -330,7 +320,7 @@ def summarize(records: list[dict]) -> tuple[list[list], dict]:
     for case in [c for c in CASES if c in present]:  # the tasks ran longest first
         rs = [r for r in records if r["case"] == case]
         seeds = sorted({r["seed"] for r in rs})
-        for name in ["dense", *SPLITTING]:
+        for name in ["dense", *_SPLITTING]:
             sel = [r for r in rs if r["method"] == name]
             if not sel:
                 continue
@@ -340,7 +330,7 @@ def summarize(records: list[dict]) -> tuple[list[list], dict]:
             )
             rows.append([case, name, _ms(r["accuracy"] for r in sel), _ms(r.get("accuracy_w") for r in sel),
                          _ms(r["sparsity"] for r in sel), len(seeds), _paper_cell(name)])
-        for matched in [n for n in SPLITTING if n.startswith("RVSM-")]:
+        for matched in [n for n in _SPLITTING if n.startswith("RVSM-")]:
             sel = [r for r in rs if r["method"] == "magnitude" and r["matched"] == matched]
             if not sel:
                 continue
@@ -379,7 +369,7 @@ def rvsm_table(settings: Mapping, data_home: str | PathLike[str] | None = None, 
     s["finetune"] = {c: max(1, round(s["finetune_fraction"] * s["epochs"][c])) for c in cases}
     # Longest tasks first so the workers finish together.
     jobs = [(c, seed, m) for c in reversed(cases) for seed in range(s["seeds"][c])
-            for m in ["dense", *SPLITTING]]
+            for m in ["dense", *_SPLITTING]]
     out = Parallel(n_jobs=n_jobs, verbose=verbose)(delayed(_fit_task)(c, seed, m, s) for c, seed, m in jobs)
     records = [r for r, _ in out]
     dense = {(r["case"], r["seed"]): est for r, est in out if est is not None}
@@ -411,8 +401,8 @@ def rvsm_table(settings: Mapping, data_home: str | PathLike[str] | None = None, 
     )
     paper = {
         "metric": "test accuracy %, zeros %",
-        "table1_vgg16_cifar10": {k: dict(accuracy=a, zeros=z) for k, (a, z) in PAPER_TABLE1.items()},
-        "table2_resnet18_cifar10": {k: dict(accuracy=a, zeros=z) for k, (a, z) in PAPER_TABLE2.items()},
+        "table1_vgg16_cifar10": {k: dict(accuracy=a, zeros=z) for k, (a, z) in _PAPER_TABLE1.items()},
+        "table2_resnet18_cifar10": {k: dict(accuracy=a, zeros=z) for k, (a, z) in _PAPER_TABLE2.items()},
     }
     # The report prints settings["seeds"]: one count when every case has the same.
     s["seeds_per_case"] = per_case = dict(s["seeds"])
@@ -428,14 +418,14 @@ def _runner(cases: tuple[str, ...]):
     return run
 
 
-run_digits = _runner(("digits-mlp",))
-run_mnist = _runner(("mnist-mlp", "mnist-lenet5"))
+_run_digits = _runner(("digits-mlp",))
+_run_mnist = _runner(("mnist-mlp", "mnist-lenet5"))
 
 register(Experiment(
     name="rvsm-digits",
     title="digits, MLP 64-300-100-10: zeros and accuracy per penalty, against ADMM and magnitude pruning",
     paper="Dinh & Xin, RVSM, Tables 1–2 (shape)",
-    run=run_digits,
+    run=_run_digits,
     minutes=(1.0, 3.0),
 ))
 register(Experiment(
@@ -443,7 +433,7 @@ register(Experiment(
     title="MNIST, LeNet-300-100 and LeNet-5: zeros and accuracy per penalty, against ADMM and "
           "magnitude pruning",
     paper="Dinh & Xin, RVSM, Tables 1–2 (shape)",
-    run=run_mnist,
+    run=_run_mnist,
     needs=("mnist",),
     minutes=(3.0, 26.0),
 ))

@@ -12,7 +12,7 @@ from .lenet import LeNet5, LeNetVariant
 from .mlp import MLP
 from .no_overlap import NoOverlapCNN
 
-__all__ = ["BUILTIN_MODULES", "accepts_any_keyword", "build_module", "module_param_names"]
+__all__ = ["BUILTIN_MODULES", "build_module"]
 
 #: Names accepted for the ``module`` argument of :func:`build_module`.
 BUILTIN_MODULES: dict[str, type[nn.Module]] = {

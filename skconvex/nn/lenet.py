@@ -11,7 +11,7 @@ from torch import nn
 from .activations import make_activation
 from .mlp import _init_bound, _init_layer_, _reset_uniform_, _resolve_init
 
-__all__ = ["C3_CONNECTIONS", "LeNet5", "LeNetVariant", "MaskedConv2d", "Subsampling"]
+__all__ = ["LeNet5", "LeNetVariant"]
 
 #: Table I of LeCun et al. (1998): the S2 maps feeding each C3 map.
 C3_CONNECTIONS: tuple[tuple[int, ...], ...] = (

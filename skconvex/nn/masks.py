@@ -45,20 +45,12 @@ import torch
 from torch import Tensor, nn
 
 __all__ = [
-    "PRUNABLE_LAYERS",
     "add_masks",
-    "apply_masks_",
-    "clear_optimizer_state_",
     "compact",
     "flops",
-    "get_masks",
-    "keep_largest",
     "layer_sparsity",
-    "mask_gradients_",
-    "masked_parameters",
     "prunable_parameters",
     "prune_",
-    "register_mask_buffers",
     "sparsity",
 ]
 
@@ -111,7 +103,17 @@ def add_masks(module: nn.Module, include_bias: bool = False) -> dict[str, Tensor
     """Register a mask on every prunable parameter that has none yet.
 
     New masks keep every connection (except the structural zeros of a connection
-    table). Existing masks are left as they are. Returns :func:`get_masks`.
+    table). Existing masks are left as they are. Returns every mask of the module by
+    parameter name (the buffers themselves, not copies).
+
+    Examples
+    --------
+    >>> from skconvex.nn import MLP, masks
+    >>> net = MLP(3, 2, hidden_layer_sizes=(4,))
+    >>> {name: tuple(m.shape) for name, m in masks.add_masks(net).items()}
+    {'linears.0.weight': (4, 3), 'linears.1.weight': (2, 4)}
+    >>> bool(net.linears[0].weight_mask.all())
+    True
     """
     for name, param in prunable_parameters(module, include_bias).items():
         layer, local = _owner(module, name)
@@ -193,6 +195,21 @@ def prune_(module: nn.Module, keep: Mapping[str, Tensor]) -> None:
         A module whose masks exist (:func:`add_masks`).
     keep : mapping of parameter name to bool Tensor
         ``True`` where the entry may stay; a name without a mask is an error.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skconvex.nn import MLP, masks
+    >>> net = MLP(3, 2, hidden_layer_sizes=(4,))
+    >>> _ = masks.add_masks(net)
+    >>> keep = torch.ones(4, 3, dtype=torch.bool)
+    >>> keep[0] = False
+    >>> masks.prune_(net, {"linears.0.weight": keep})
+    >>> bool((net.linears[0].weight[0] == 0).all())
+    True
+    >>> masks.prune_(net, {"linears.0.weight": torch.ones(4, 3, dtype=torch.bool)})
+    >>> int(net.linears[0].weight_mask.sum())  # masks only shrink
+    9
     """
     layers = get_masks(module)
     for name, k in keep.items():  # check everything first: all or nothing
@@ -250,7 +267,18 @@ def _capacities(module: nn.Module) -> dict[str, tuple[int, int]]:
 
 
 def layer_sparsity(module: nn.Module) -> dict[str, float]:
-    """Share of pruned connections per masked parameter (structural zeros excluded)."""
+    """Share of pruned connections per masked parameter (structural zeros excluded).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skconvex.nn import MLP, masks
+    >>> net = MLP(3, 2, hidden_layer_sizes=(4,))
+    >>> _ = masks.add_masks(net)
+    >>> masks.prune_(net, {"linears.1.weight": torch.tensor([[True] * 4, [False] * 4])})
+    >>> masks.layer_sparsity(net)
+    {'linears.0.weight': 0.0, 'linears.1.weight': 0.5}
+    """
     return {
         name: (1.0 - kept / total) if total else 0.0
         for name, (kept, total) in _capacities(module).items()
@@ -258,7 +286,20 @@ def layer_sparsity(module: nn.Module) -> dict[str, float]:
 
 
 def sparsity(module: nn.Module) -> float:
-    """Share of pruned connections over all masked parameters (0 without masks)."""
+    """Share of pruned connections over all masked parameters (0 without masks).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skconvex.nn import MLP, masks
+    >>> net = MLP(3, 2, hidden_layer_sizes=(4,))
+    >>> masks.sparsity(net)
+    0.0
+    >>> _ = masks.add_masks(net)
+    >>> masks.prune_(net, {"linears.1.weight": torch.tensor([[True] * 4, [False] * 4])})
+    >>> masks.sparsity(net)  # 4 of 20 connections
+    0.2
+    """
     counts = _capacities(module).values()
     total = sum(t for _, t in counts)
     return 1.0 - sum(k for k, _ in counts) / total if total else 0.0
@@ -378,5 +419,15 @@ def compact(mlp: nn.Module) -> tuple[nn.Module, list[Tensor]]:
 
 
 def flops(mlp: nn.Module) -> int:
-    """Multiply-adds of one dense forward pass of an MLP's linear layers."""
+    """Multiply-adds of one dense forward pass of an MLP's linear layers.
+
+    Masks are not taken into account: apply :func:`compact` first to count those of the
+    pruned network.
+
+    Examples
+    --------
+    >>> from skconvex.nn import MLP, masks
+    >>> masks.flops(MLP(3, 2, hidden_layer_sizes=(4,)))  # 3·4 + 4·2
+    20
+    """
     return sum(math.prod(layer.weight.shape) for layer in mlp.linears)

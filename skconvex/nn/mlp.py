@@ -10,7 +10,7 @@ from torch import nn
 
 from .activations import make_activation
 
-__all__ = ["INIT_SCHEMES", "MLP"]
+__all__ = ["MLP"]
 
 #: Accepted values of the ``init`` parameter of the built-in modules.
 INIT_SCHEMES = ("auto", "paper", "glorot", "torch")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["NO_OVERLAP_INITS", "NO_OVERLAP_READOUTS", "NoOverlapCNN"]
+__all__ = ["NoOverlapCNN"]
 
 #: Accepted values of the ``init`` parameter of :class:`NoOverlapCNN`.
 NO_OVERLAP_INITS = ("unit_gaussian", "torch")

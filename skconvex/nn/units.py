@@ -38,13 +38,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-__all__ = [
-    "active_units",
-    "fold_constant_units_",
-    "input_support",
-    "normalize_units_",
-    "prune_dead_units_",
-]
+__all__ = ["fold_constant_units_", "normalize_units_"]
 
 
 def _linears(mlp: nn.Module) -> list[nn.Linear]:
@@ -96,6 +90,22 @@ def normalize_units_(mlp: nn.Module, max_bias_ratio: float = MAX_BIAS_RATIO) -> 
     -------
     scales : list of Tensor
         The factors c of each hidden layer.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skconvex.nn import MLP, units
+    >>> _ = torch.manual_seed(0)
+    >>> net = MLP(3, 2, hidden_layer_sizes=(4,), activation="relu").eval()
+    >>> x = torch.randn(5, 3)
+    >>> before = net(x)
+    >>> scales = units.normalize_units_(net)
+    >>> [tuple(c.shape) for c in scales]
+    [(4,)]
+    >>> torch.linalg.vector_norm(net.linears[0].weight, dim=1)
+    tensor([1.0000, 1.0000, 1.0000, 1.0000], grad_fn=<LinalgVectorNormBackward0>)
+    >>> torch.allclose(net(x), before, atol=1e-6)
+    True
     """
     linears = _linears(mlp)
     scales = []
@@ -123,6 +133,23 @@ def fold_constant_units_(mlp: nn.Module) -> int:
     compete with real ones in a magnitude ranking. Layers are processed input to
     output, so a unit that loses all its inputs this way is folded in turn. Returns the
     number of outgoing connections removed.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skconvex.nn import MLP, masks, units
+    >>> _ = torch.manual_seed(0)
+    >>> net = MLP(3, 2, hidden_layer_sizes=(4,)).eval()
+    >>> _ = masks.add_masks(net)
+    >>> keep = torch.ones(4, 3, dtype=torch.bool)
+    >>> keep[1] = False  # hidden unit 1 loses every incoming connection
+    >>> masks.prune_(net, {"linears.0.weight": keep})
+    >>> x = torch.randn(5, 3)
+    >>> before = net(x)
+    >>> units.fold_constant_units_(net)  # its 2 outgoing connections
+    2
+    >>> torch.allclose(net(x), before, atol=1e-6)
+    True
     """
     linears = _linears(mlp)
     activation = getattr(mlp, "activation", torch.relu)

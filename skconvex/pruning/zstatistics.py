@@ -29,7 +29,7 @@ from torch import Tensor, nn
 
 from ..nn.masks import prunable_parameters
 
-__all__ = ["VARIANCES", "gauss_newton_diagonal", "mse_and_gradient", "z_statistics"]
+__all__ = ["z_statistics"]
 
 #: Accepted values of ``variance``.
 VARIANCES = ("paper", "gauss_newton")
