@@ -9,6 +9,8 @@ in :mod:`skconvex._device`.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
@@ -28,6 +30,17 @@ from .nn import build_module
 from .nn.factory import BUILTIN_MODULES
 from .nn.masks import register_mask_buffers
 from .training import MeanLoss, train
+from .training.callbacks import (
+    BestWeights,
+    Convergence,
+    EarlyStopping,
+    GradientNormRecorder,
+    LearningRateSteps,
+    ProgressBar,
+    RandomStopping,
+    ValidationScore,
+)
+from .training.loop import param_groups
 
 __all__ = ["NeuralNetMixin", "make_optimizer_factory"]
 
@@ -99,6 +112,75 @@ def make_optimizer_factory(
     return lambda groups: torch.optim.Adam(
         groups, lr=learning_rate, betas=betas, eps=eps, foreach=True
     )
+
+
+def _store_parameters(estimator, arguments: dict) -> None:
+    """``estimator.<name> = <name>`` for every argument of its ``__init__``.
+
+    Called as ``_store_parameters(self, locals())`` first thing in ``__init__``:
+    scikit-learn's rule is that ``__init__`` stores its arguments unchanged and does
+    nothing else, and this states it once instead of 50 assignment lines per estimator.
+    """
+    for name, value in arguments.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
+
+
+@dataclass
+class _FitData:
+    """The validated, encoded data of one fit and where it trains (tensors made once)."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    sample_weight: np.ndarray | None
+    device: torch.device
+    dtype: torch.dtype
+    seed: int
+    target_tensor: Callable
+    validation: tuple | None = None
+    batch_size: int = 200
+    _tensors: dict = field(default_factory=dict)
+
+    @property
+    def n_batches(self) -> int:
+        return -(-self.X.shape[0] // self.batch_size)
+
+    def hold_out(self, y, fraction: float, rng, stratified: bool) -> None:
+        """Split a validation share off the training data (stratified for classifiers)."""
+        sw = [] if self.sample_weight is None else [self.sample_weight]
+        split = train_test_split(
+            self.X, self.Y, *sw, test_size=fraction, random_state=rng,
+            stratify=y if stratified else None,
+        )
+        self.X, X_val, self.Y, Y_val = split[:4]
+        sw_val = None
+        if self.sample_weight is not None:
+            self.sample_weight, sw_val = split[4], split[5]
+        if X_val.shape[0] < 2:
+            raise ValueError(
+                "The validation set is too small: increase validation_fraction or "
+                "the number of samples."
+            )
+        self.validation = (X_val, Y_val, sw_val)
+
+    def _as_tensors(self, key: str, arrays) -> tuple | None:
+        if arrays is None:
+            return None
+        if key not in self._tensors:
+            X, Y, sw = arrays
+            self._tensors[key] = (
+                to_tensor(X, self.dtype, self.device),
+                self.target_tensor(Y, self.dtype, self.device),
+                None if sw is None else to_tensor(sw, torch.float64, self.device),
+            )
+        return self._tensors[key]
+
+    def tensors(self) -> tuple:
+        """``(X, Y, sample_weight)`` of the training data on the device."""
+        return self._as_tensors("train", (self.X, self.Y, self.sample_weight))
+
+    def validation_tensors(self) -> tuple | None:
+        return self._as_tensors("validation", self.validation)
 
 
 class NeuralNetMixin:
@@ -255,26 +337,67 @@ class NeuralNetMixin:
         tags.input_tags.allow_nan = False
         return tags
 
-    def _fit(self, X, y, sample_weight=None, X_val=None, y_val=None, sample_weight_val=None):
-        """Validate, encode, build (or resume) the module and train it with the loop.
+    def _fit(
+        self, X, y, sample_weight=None, X_val=None, y_val=None, sample_weight_val=None,
+        *, callbacks=(), incremental: bool = False, classes=None,
+    ):
+        """Validate, encode, build (or continue) the module and train it with the loop.
 
-        Subclasses steer it through small hooks: ``_make_strategy``,
-        ``_holdout_fraction``, ``_init_module``, ``_resume_state``, ``_epoch_scorer``,
-        ``_loop_options`` and ``_record_history``.
+        ``incremental`` is ``partial_fit``: one pass over the given data, continuing
+        the fitted network, strategy and optimizer state; ``classes`` the labels of
+        a first call. ``callbacks`` run after the estimator's own. Subclasses steer
+        it through small hooks: ``_make_strategy``, ``_holdout_fraction``,
+        ``_init_module``, ``_monitors``, ``_max_epochs`` and ``_record_history``.
         """
-        reset = not (getattr(self, "warm_start", False) and hasattr(self, "module_"))
+        fitted = hasattr(self, "module_")
+        reset = not (fitted and (incremental or getattr(self, "warm_start", False)))
+        data = self._prepare_data(
+            X, y, sample_weight, X_val, y_val, sample_weight_val, reset, incremental, classes
+        )
+        devices = [data.device] if data.device.type == "cuda" else []
+        with torch_thread_limit(), torch.random.fork_rng(devices=devices):
+            torch.manual_seed(data.seed)
+            strategy, optimizer = self._network_and_state(data, reset)
+            tensors = data.tensors()
+            pretrain_stop = self._pretrain(tensors[0], tensors[2], data.batch_size, data.seed) if reset else None
+            max_iter = 1 if incremental else self._max_epochs(strategy)
+            stop_after = None if incremental else self._random_stopping_steps(max_iter * data.n_batches, data.seed)
+            if stop_after is not None:
+                max_iter = max(1, -(-stop_after // data.n_batches))
+            if pretrain_stop == "interrupted":  # Ctrl-C in pretraining: keep what it made
+                max_iter, stop_after = 0, None
+            loop_callbacks = self._loop_callbacks(data, stop_after, incremental) + list(callbacks)
+            history = train(
+                self.module_, self._per_sample_loss(), strategy, *tensors[:2], optimizer,
+                sample_weight=tensors[2], max_iter=max_iter, batch_size=data.batch_size,
+                shuffle=self.shuffle, generator=torch.Generator().manual_seed(data.seed),
+                callbacks=loop_callbacks,
+            )
+        if pretrain_stop == "interrupted":
+            history.stop_reason = "interrupted"
+        self._strategy_, self._optimizer_ = strategy, optimizer
+        self._record_history(history, strategy, reset)
+        if not incremental:
+            self._warn_on_stop(history)
+        return self
+
+    def _prepare_data(
+        self, X, y, sample_weight, X_val, y_val, sample_weight_val, reset, incremental, classes
+    ) -> "_FitData":
+        """Validated, encoded and split data, the seed, the device and the batch size."""
         X, y, sample_weight, image_shape = self._validate_training_data(X, y, sample_weight, reset)
-        self._stopping_pmf(warn=False)  # a bad stopping setting fails before any training
+        if not incremental:
+            self._stopping_pmf(warn=False)  # a bad stopping setting fails before training
         if reset:
             self._fit_image_shape = image_shape
-        Y, self.n_outputs_ = self._encode_targets(y, sample_weight, reset=reset)
-
-        device = resolve_device(self.device)
-        dtype = _DTYPES[self.dtype]
+        Y, n_outputs = self._encode_targets(y, sample_weight, reset=reset, classes=classes)
+        self.n_outputs_ = n_outputs
         rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-
-        Y_val = None
+        data = _FitData(
+            X=X, Y=Y, sample_weight=sample_weight, device=resolve_device(self.device),
+            dtype=_DTYPES[self.dtype], seed=int(rng.randint(np.iinfo(np.int32).max)),
+            target_tensor=self._target_tensor,
+        )
         if X_val is not None or y_val is not None:
             if X_val is None or y_val is None:
                 raise ValueError("Pass both X_val and y_val, or neither.")
@@ -282,85 +405,70 @@ class NeuralNetMixin:
                 X_val, y_val, sample_weight_val, reset=False
             )
             Y_val, _ = self._encode_targets(y_val, sample_weight_val, reset=False)
-        elif self._holdout_fraction() is not None:
-            stratify = y if self._is_classifier_task else None
-            split = train_test_split(
-                X, Y, y, *([] if sample_weight is None else [sample_weight]),
-                test_size=self._holdout_fraction(), random_state=rng, stratify=stratify,
-            )
-            X, X_val, Y, Y_val, y, y_val = split[:6]
-            if sample_weight is not None:
-                sample_weight, sample_weight_val = split[6], split[7]
-            if X_val.shape[0] < 2:
-                raise ValueError(
-                    "The validation set is too small: increase validation_fraction or "
-                    "the number of samples."
-                )
-
-        n_samples = X.shape[0]
+            data.validation = (X_val, Y_val, sample_weight_val)
+        elif self._holdout_fraction() is not None and not incremental:
+            data.hold_out(y, self._holdout_fraction(), rng, self._is_classifier_task)
+        n_samples = data.X.shape[0]
         batch_size = min(200, n_samples) if self.batch_size == "auto" else self.batch_size
-        batch_size = max(1, min(batch_size, n_samples))
-        n_batches = -(-n_samples // batch_size)
+        data.batch_size = max(1, min(batch_size, n_samples))
+        return data
 
-        devices = [device] if device.type == "cuda" else []
-        with torch_thread_limit(), torch.random.fork_rng(devices=devices):
-            torch.manual_seed(seed)
-            if reset:
-                self._module_args_ = self._module_arguments(X.shape[1], self.n_outputs_)
-                self.module_ = self._build(self._module_args_, device, dtype)
-                self._init_module(self.module_)
-                resume = None
-            else:
-                self.module_.to(device=device, dtype=dtype)
-                resume = self._resume_state()
-            Xt = to_tensor(X, dtype, device)
-            Yt = self._target_tensor(Y, dtype, device)
-            swt = None if sample_weight is None else to_tensor(sample_weight, torch.float64, device)
-            pretrain_stop = self._pretrain(Xt, swt, batch_size, seed) if reset else None
-            validation = None
-            if X_val is not None:
-                swv = (
-                    None
-                    if sample_weight_val is None
-                    else to_tensor(sample_weight_val, torch.float64, device)
-                )
-                validation = (
-                    to_tensor(X_val, dtype, device), self._target_tensor(Y_val, dtype, device), swv
-                )
-            score_fn = self._epoch_scorer((Xt, Yt, swt), validation)
-            strategy = self._make_strategy(resume)
-            generator = torch.Generator().manual_seed(seed)
+    def _network_and_state(self, data: "_FitData", reset: bool):
+        """A fresh module, strategy and optimizer, or the fitted ones to continue."""
+        if reset:
+            self._module_args_ = self._module_arguments(data.X.shape[1], self.n_outputs_)
+            self.module_ = self._build(self._module_args_, data.device, data.dtype)
+            self._init_module(self.module_)
+            strategy, optimizer = self._make_strategy(), None
+        else:
+            place = self._module_place()
+            self.module_.to(device=data.device, dtype=data.dtype)
+            self._continue_module()
+            strategy = getattr(self, "_strategy_", None) or self._make_strategy(resume=True)
+            optimizer = getattr(self, "_optimizer_", None)
+            if place != (data.device, data.dtype):
+                optimizer = None  # its state lives on the old device
+        if optimizer is None:
             decay = [p for n, p in self.module_.named_parameters() if not n.endswith("bias")]
-            options = self._loop_options(strategy)
-            stop_after = self._random_stopping_steps(options["max_iter"] * n_batches, seed)
-            if stop_after is not None:
-                options["max_iter"] = max(1, -(-stop_after // n_batches))
-            if pretrain_stop == "interrupted":  # Ctrl-C in pretraining: keep what it made
-                options["max_iter"], stop_after = 0, None
-            history = train(
-                self.module_,
-                self._per_sample_loss(),
-                strategy,
-                Xt,
-                Yt,
-                self._make_optimizer_factory(),
-                sample_weight=swt,
-                batch_size=batch_size,
-                shuffle=self.shuffle,
-                generator=generator,
-                validation_score=score_fn,
-                verbose=self.verbose,
-                weight_decay_params=decay,
-                weight_decay=self.alpha,
-                stop_after=stop_after,
-                record_grad_norm=self.record_grad_norm,
-                **options,
-            )
-        if pretrain_stop == "interrupted":
-            history.stop_reason = "interrupted"
-        self._record_history(history, strategy, reset)
-        self._warn_on_stop(history)
-        return self
+            groups = param_groups(self.module_, strategy.extra_parameters(), decay, self.alpha)
+            optimizer = self._make_optimizer_factory()(groups)
+        else:
+            self._update_optimizer(optimizer)
+        return strategy, optimizer
+
+    def _update_optimizer(self, optimizer) -> None:
+        """Continue with the optimizer's state but the current hyperparameters."""
+        for group in optimizer.param_groups:
+            group["lr"] = self.learning_rate_init
+            if group.get("weight_decay", 0) and "weight_decay" in group:
+                group["weight_decay"] = self.alpha
+
+    def _continue_module(self) -> None:
+        """Prepare the fitted module for a continued fit (RVSM restores its dense w)."""
+
+    def _max_epochs(self, strategy) -> int:
+        """Epochs of one fit (CPNA: its schedule's length)."""
+        return self.max_iter
+
+    def _loop_callbacks(self, data: "_FitData", stop_after, incremental: bool) -> list:
+        """Monitors, then convergence or random stopping, learning-rate steps, the
+        best weights, gradient norms and the progress bar, from the parameters."""
+        callbacks = list(self._monitors(data.tensors(), data.validation_tensors()))
+        validated = bool(callbacks)
+        early = bool(getattr(self, "early_stopping", False)) and validated and not incremental
+        if stop_after is not None:
+            callbacks.append(RandomStopping(stop_after))
+        elif not (incremental or self._fixed_budget):  # CPNA: its schedule is the budget
+            test = EarlyStopping if early else Convergence
+            callbacks.append(test(tol=self.tol, n_iter_no_change=self.n_iter_no_change))
+        if getattr(self, "learning_rate", "constant") == "step":
+            callbacks.append(LearningRateSteps(self.lr_step_epochs, self.lr_step_factor))
+        callbacks.append(BestWeights(restore=early and stop_after is None))
+        if self.record_grad_norm:
+            callbacks.append(GradientNormRecorder())
+        if self.verbose:
+            callbacks.append(ProgressBar())
+        return callbacks
 
     def _random_stopping_steps(self, n_iter: int, seed: int) -> int | None:
         """Draw ``R ~ P_R`` for ``stopping="random"`` (or a pmf); None otherwise.
@@ -427,30 +535,16 @@ class NeuralNetMixin:
     def _init_module(self, module: torch.nn.Module) -> None:
         """Prepare a freshly built module (CPNA adds its masks here)."""
 
-    def _resume_state(self):
-        """What a warm start hands to ``_make_strategy`` (None: start afresh)."""
-        return None
-
-    def _epoch_scorer(self, training, validation):
-        """``module -> float`` evaluated after every epoch (higher is better), or None.
+    def _monitors(self, training, validation) -> list:
+        """Callbacks that score the network after every epoch (higher is better).
 
         ``training`` and ``validation`` are ``(X, Y, sample_weight)`` tensors;
-        ``validation`` is None without validation data.
+        ``validation`` is None without validation data. The default scores the
+        validation data (accuracy or R²) for early stopping.
         """
         if validation is None:
-            return None
-        return self._validation_scorer(*validation)
-
-    def _loop_options(self, strategy) -> dict:
-        """Keyword arguments of :func:`~skconvex.training.train` set by parameters."""
-        return dict(
-            max_iter=self.max_iter,
-            early_stopping=self.early_stopping,
-            n_iter_no_change=self.n_iter_no_change,
-            tol=self.tol,
-            lr_step_epochs=self.lr_step_epochs if self.learning_rate == "step" else None,
-            lr_step_factor=self.lr_step_factor,
-        )
+            return []
+        return [ValidationScore(self._validation_scorer(*validation))]
 
     def _extend_curve(self, name: str, values, reset: bool) -> None:
         """Set ``self.<name>`` to ``values``, appended to the old curve on a warm start."""
@@ -538,6 +632,10 @@ class NeuralNetMixin:
         estimator's own curves are left as they are.
         """
         batch_size = min(200, len(X)) if self.batch_size == "auto" else self.batch_size
+        callbacks = [] if validation_score is None else [ValidationScore(validation_score)]
+        callbacks.append(BestWeights(restore=restore_best))  # runs `epochs` epochs: no convergence test
+        # The fitted optimizer's state belongs to the network before the change.
+        self.__dict__.pop("_optimizer_", None)
         devices = [X.device] if X.device.type == "cuda" else []
         with torch_thread_limit(), torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)  # dropout masks
@@ -553,10 +651,7 @@ class NeuralNetMixin:
                 batch_size=batch_size,
                 shuffle=self.shuffle,
                 generator=torch.Generator().manual_seed(seed),
-                validation_score=validation_score,
-                n_iter_no_change=epochs,  # never stops before `epochs`
-                tol=0.0,
-                restore_best=restore_best,
+                callbacks=callbacks,
             )
 
     # ----------------------------------------------------------------- predict
@@ -603,6 +698,9 @@ class NeuralNetMixin:
     # -------------------------------------------------------------- persistence
     def __getstate__(self):
         state = super().__getstate__()
+        # The optimizer and the strategy hold tensors tied to module_ and its device:
+        # a warm start after loading rebuilds them from the fitted attributes.
+        state = {k: v for k, v in state.items() if k not in ("_optimizer_", "_strategy_")}
         if "module_" in state:
             # CPU numpy arrays only: loads without CUDA, and skops can check it.
             state = dict(state)

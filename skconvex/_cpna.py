@@ -14,10 +14,11 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.base import _fit_context
 
-from ._base import NeuralNetMixin
+from ._base import NeuralNetMixin, _store_parameters
 from ._tasks import NeuralClassifierMixin, _outputs_in_chunks
 from .nn import masks
 from .nn.units import active_units, fold_constant_units_, input_support, prune_dead_units_
+from .training.callbacks import ValidationScore
 from .training.cpna import PRUNE_MODES, ConnectionPruning
 
 __all__ = ["CPNAClassifier"]
@@ -232,6 +233,18 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
 
     criterion = "cross_entropy"  # softmax outputs, the paper's loss; not a parameter
     _fixed_budget = True
+    @property
+    def partial_fit(self):
+        """Not offered: accessing it raises an AttributeError that says why."""
+        raise AttributeError(
+            "CPNAClassifier has no partial_fit: CPNA's schedule is counted in passes over "
+            "one training set (pretrain_iter "
+            "dense passes, then prune_iter passes per pruning stage, each pruning step "
+            "sized by the annealing schedule for that pass), and its monitor scores that "
+            "set after every pass; a schedule over a stream of different chunks is not "
+            "defined by the paper and not implemented. Use fit (on a subsample if the data "
+            "do not fit in memory)."
+        )
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
@@ -286,33 +299,7 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
         stopping="convergence",
         record_grad_norm=False,
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.n_connections = n_connections
-        self.prune = prune
-        self.prune_layers = prune_layers
-        self.normalize = normalize
-        self.pretrain_iter = pretrain_iter
-        self.prune_iter = prune_iter
-        self.annealing_rate = annealing_rate
-        self.initial_masks = initial_masks
-        self.init = init
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate_init = learning_rate_init
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.shuffle = shuffle
-        self.validation_fraction = validation_fraction
-        self.random_state = random_state
-        self.verbose = verbose
-        self.device = device
-        self.dtype = dtype
-        self.stopping = stopping
-        self.record_grad_norm = record_grad_norm
+        _store_parameters(self, locals())
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, X_val=None, y_val=None, sample_weight_val=None):
@@ -423,7 +410,7 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
             )
         return [stage for stage in stages if stage]
 
-    def _make_strategy(self, resume=None):
+    def _make_strategy(self, resume: bool = False):
         n_layers = len(self.module_.linears)
         targets = self._targets(n_layers)
         stages = self._stages(targets, n_layers)
@@ -431,7 +418,6 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
             raise ValueError(
                 "Nothing to train: pretrain_iter=0 and no pruning stage (n_connections is empty)."
             )
-        self._stage_layers = [[_layer_name(i, n_layers) for i in stage] for stage in stages]
         return ConnectionPruning(
             [[(i, targets[i]) for i in stage] for stage in stages],
             pretrain_iter=self.pretrain_iter,
@@ -441,45 +427,12 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
             prune=self.prune,
         )
 
-    def _loop_options(self, strategy) -> dict:
-        return dict(max_iter=strategy.n_iter, early_stopping=False, restore_best=False)
+    def _max_epochs(self, strategy) -> int:
+        return strategy.n_iter  # the schedule's length, not a cap
 
-    def _epoch_scorer(self, training, validation):
-        """Record accuracy and AUC (and the validation loss) after every iteration."""
-        log = self._monitor_log = {
-            f"{prefix}_{metric}": [] for prefix in ("train", "val") for metric in ("acc", "auc", "loss")
-        }
-        sets = [("train", training)] + ([("val", validation)] if validation is not None else [])
-        prepared = [
-            (
-                prefix,
-                X,
-                Y.cpu().numpy(),
-                None if sw is None else sw.cpu().numpy(),
-            )
-            for prefix, (X, Y, sw) in sets
-        ]
-
-        def monitor(module) -> float:
-            for prefix, X, y, w in prepared:
-                logits = _outputs_in_chunks(module, X).to(torch.float64)
-                if not bool(torch.isfinite(logits).all()):
-                    # Finite weights, overflowing outputs: the loop's divergence
-                    # guard decides; record the iteration as unusable.
-                    for metric in ("acc", "auc", "loss"):
-                        log[f"{prefix}_{metric}"].append(float("nan"))
-                    continue
-                log_proba = torch.log_softmax(logits, dim=1).cpu().numpy()
-                proba = np.exp(log_proba)
-                hit = (proba.argmax(axis=1) == y).astype(np.float64)
-                log[f"{prefix}_acc"].append(float(np.average(hit, weights=w)))
-                log[f"{prefix}_auc"].append(_auc(y, proba, w))
-                nll = -log_proba[np.arange(len(y)), y]
-                log[f"{prefix}_loss"].append(float(np.average(nll, weights=w)))
-            score = log["val_acc" if validation is not None else "train_acc"][-1]
-            return score if np.isfinite(score) else -np.inf
-
-        return monitor
+    def _monitors(self, training, validation) -> list:
+        """Accuracy, AUC and loss after every iteration (validation accuracy scores)."""
+        return [_Monitor(training, validation)]
 
     def _record_history(self, history, strategy, reset: bool) -> None:
         super()._record_history(history, strategy, reset)
@@ -495,9 +448,10 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
         n = history.n_iter
         log = {
             key: (values + [float("nan")] * n)[:n] if values else values
-            for key, values in self._monitor_log.items()
+            for key, values in (
+                (key, history.records.get(key, [])) for key in _Monitor.keys()
+            )
         }
-        del self._monitor_log
         self.training_accuracy_curve_ = log["train_acc"]
         self.training_auc_curve_ = log["train_auc"]
         self.training_loss_curve_ = log["train_loss"]
@@ -514,13 +468,14 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
         self.sparsity_ = masks.sparsity(module)
         self.pruning_stages_ = [
             {"layers": layers, "first_iteration": self.pretrain_iter + k * self.prune_iter}
-            for k, layers in enumerate(self._stage_layers)
+            for k, layers in enumerate(
+                [[names[i] for i, _ in stage] for stage in strategy.stages]
+            )
         ]
         if self.stop_reason_ == "random_stop":  # only the stages the drawn R reached
             self.pruning_stages_ = [
                 stage for stage in self.pruning_stages_ if stage["first_iteration"] < self.n_iter_
             ]
-        del self._stage_layers
         if not self.support_.any():
             warnings.warn(
                 "CPNA pruned every input connection: the network predicts a constant. "
@@ -539,3 +494,48 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
         tags.input_tags.sparse = False
         tags.target_tags.required = True
         return tags
+
+
+class _Monitor(ValidationScore):
+    """CPNA's monitor: accuracy, AUC and loss of the training (and validation) data
+    after every iteration, in ``History.records``; the score is the validation
+    accuracy (else the training accuracy)."""
+
+    def __init__(self, training, validation):
+        sets = [("train", training)] + ([("val", validation)] if validation is not None else [])
+        self.prepared = [
+            (prefix, X, Y.cpu().numpy(), None if sw is None else sw.cpu().numpy())
+            for prefix, (X, Y, sw) in sets
+        ]
+        self.validated = validation is not None
+
+    @staticmethod
+    def keys() -> list[str]:
+        return [f"{p}_{m}" for p in ("train", "val") for m in ("acc", "auc", "loss")]
+
+    def on_epoch_end(self, ctx) -> None:
+        ctx.module.eval()
+        for prefix, X, y, w in self.prepared:
+            for metric, value in _metrics(ctx.module, X, y, w).items():
+                ctx.history.record(f"{prefix}_{metric}", value)
+        ctx.module.train()
+        score = ctx.history.records["val_acc" if self.validated else "train_acc"][-1]
+        ctx.validation_score = score if np.isfinite(score) else -np.inf
+        ctx.history.validation_scores.append(ctx.validation_score)
+
+
+def _metrics(module, X, y, w) -> dict[str, float]:
+    """Accuracy, AUC and mean negative log-likelihood (NaN when the outputs overflow:
+    finite weights, overflowing outputs; the loop's divergence guard decides)."""
+    logits = _outputs_in_chunks(module, X).to(torch.float64)
+    if not bool(torch.isfinite(logits).all()):
+        return {"acc": float("nan"), "auc": float("nan"), "loss": float("nan")}
+    log_proba = torch.log_softmax(logits, dim=1).cpu().numpy()
+    proba = np.exp(log_proba)
+    hit = (proba.argmax(axis=1) == y).astype(np.float64)
+    nll = -log_proba[np.arange(len(y)), y]
+    return {
+        "acc": float(np.average(hit, weights=w)),
+        "auc": _auc(y, proba, w),
+        "loss": float(np.average(nll, weights=w)),
+    }

@@ -10,8 +10,19 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn_compat.base import _fit_context
 
-from ._base import _DTYPES, STOPPING_ATTRIBUTES_DOC, STOPPING_PARAMETERS_DOC, NeuralNetMixin
-from ._tasks import NeuralClassifierMixin, NeuralRegressorMixin
+from ._base import (
+    _DTYPES,
+    STOPPING_ATTRIBUTES_DOC,
+    STOPPING_PARAMETERS_DOC,
+    NeuralNetMixin,
+    _store_parameters,
+)
+from ._tasks import (
+    IncrementalClassifierMixin,
+    IncrementalRegressorMixin,
+    NeuralClassifierMixin,
+    NeuralRegressorMixin,
+)
 from .nn.factory import module_param_names
 from .training import AdaptiveLambda, ConstantNRAE, GradualDeconvexification, MeanLoss
 
@@ -79,38 +90,47 @@ _PARAMETERS_DOC = (
         λ₀·(e_M − median e_k) = 1 on the initial network's errors (what drives
         NRAE is λ times the spread of the errors); for ``schedule="adaptive"``,
         "auto" is the ANRAT authors' λ₀ = 8. The paper uses 1e4 (and up to 1e9).
+        Not used when ``schedule="none"``.
     lambda_decay : float, default=0.9
-        Deconvexification rate: λ ← lambda_decay·λ on stagnancy.
+        Deconvexification rate: λ ← lambda_decay·λ on stagnancy. Only used when
+        ``schedule="gdc"``.
     lambda_tol : float, default=1e-3
         Stagnancy threshold τ: the criterion has stagnated when it has not decreased
-        by a relative τ within ``lambda_patience`` epochs.
+        by a relative τ within ``lambda_patience`` epochs. Only used when
+        ``schedule="gdc"``.
     lambda_patience : int, default=10
-        P, epochs without a relative decrease of τ before λ is decayed.
+        P, epochs without a relative decrease of τ before λ is decayed. Only used
+        when ``schedule="gdc"``.
     lambda_min : float or "auto", default="auto"
         Below this λ, training continues on the plain criterion (SSE or
         cross-entropy) until convergence (the paper switches to SSE below λ = 1).
-        "auto" is λ₀/100.
+        "auto" is λ₀/100. Only used when ``schedule="gdc"``.
     switch_to_rae : bool, default=True
         GDC stage 2: once λ < λ_c = (ln F_max − ln K)/e_M, minimize the RAE J_λ
         with the normalized gradient ∇J/‖∇J‖. As ∇J_λ = λ J_λ ∇C_λ this is the NRAE
         direction with a step of fixed length: the same code path, another step rule.
         The normalization applies with ``solver="sgd"`` (the paper's); Adam already
-        rescales its steps, so with Adam stage 2 takes Adam steps along ∇C_λ.
+        rescales its steps, so with Adam stage 2 takes Adam steps along ∇C_λ. Only
+        used when ``schedule="gdc"``.
     normalizer : {"batch", "global"}, default="batch"
         Over which samples NRAE is normalized. "batch": NRAE of each minibatch
         (with one sample it is plain squared error). "global": the loop keeps the
         latest e_k of all K samples and steps with weights
         K·exp(λ e_k − logsumexp(λ e_cache)), an estimate of the training-set NRAE
-        gradient; this is how the paper's pairwise mode (batch_size=1) works.
+        gradient; this is how the paper's pairwise mode (batch_size=1) works. Not
+        used when ``schedule="none"``.
     fast_gradient : bool, default=False
         Algorithm 1's fast gradient: samples whose NRAE weight is below eps/K of the
-        largest one are not backpropagated (a speed option at large λ).
+        largest one are not backpropagated (a speed option at large λ). Only used
+        when ``schedule="gdc"``.
     lambda_penalty : float, default=0.01
         ANRAT's penalty weight a in a·λ^(−q) (the paper's grid: 1, 0.1, 0.001).
+        Only used when ``schedule="adaptive"``.
     lambda_penalty_power : float, default=1.0
-        ANRAT's q.
+        ANRAT's q. Only used when ``schedule="adaptive"``.
     lambda_power : float, default=1.0
-        p in the exponent λ^p of NRAE (the ANRAT authors' code uses p = 2).
+        p in the exponent λ^p of NRAE (the ANRAT authors' code uses p = 2). Only
+        used when ``schedule="adaptive"``.
     module : {"mlp", "lenet5", "lenet5_20_50_500"} or callable, default="mlp"
         The network: a built-in name, or a ``torch.nn.Module`` subclass or factory
         called as ``module(n_features=..., n_outputs=..., **module_params)`` (the two
@@ -119,7 +139,7 @@ _PARAMETERS_DOC = (
         Extra keyword arguments of the module; ``module__<name>`` in ``set_params``
         and ``GridSearchCV`` sets them one by one.
     hidden_layer_sizes : array-like of int, default=(100,)
-        Hidden layer widths of the "mlp" module.
+        Hidden layer widths. Only used when ``module="mlp"``.
     activation : {"relu", "tanh", "logistic", "lecun_tanh", "identity"}, default="relu"
         Hidden activation; "lecun_tanh" is 1.7159·tanh(2v/3), the paper's.
     output_activation : str, default="auto"
@@ -130,7 +150,8 @@ _PARAMETERS_DOC = (
         "auto" is "paper" for lecun_tanh and scikit-learn's Glorot otherwise.
     image_shape : tuple of int, default=None
         (channels, height, width) of the images for the LeNet modules; None infers a
-        square single-channel image from the number of features.
+        square single-channel image from the number of features. Only used with
+        the LeNet modules.
     solver : {"adam", "sgd"}, default="adam"
         Optimizer; "sgd" is momentum SGD, the paper's.
     alpha : float, default=1e-4
@@ -144,12 +165,17 @@ _PARAMETERS_DOC = (
     learning_rate_init : float, default=1e-3
         Initial learning rate.
     lr_step_epochs : int, default=10
+        Epochs of the final stage between two learning-rate steps. Only used when
+        ``learning_rate="step"``.
     lr_step_factor : float, default=0.5
+        Factor of each learning-rate step. Only used when ``learning_rate="step"``.
     momentum : float, default=0.9
-        Momentum of "sgd".
+        Momentum of the SGD steps. Only used when ``solver="sgd"``.
     nesterovs_momentum : bool, default=True
+        Whether to use Nesterov's momentum. Only used when ``solver="sgd"`` and
+        ``momentum > 0``.
     beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
-        Adam's parameters.
+        Adam's parameters. Only used when ``solver="adam"``.
     max_iter : int, default=200
         Maximum number of epochs.
     shuffle : bool, default=True
@@ -164,7 +190,11 @@ _PARAMETERS_DOC = (
         stop when its score has not improved by ``tol`` for ``n_iter_no_change``
         epochs (not during GDC stage 1), and restore the best weights.
     validation_fraction : float, default=0.1
+        Share of the training data held out for validation. Only used when
+        ``early_stopping=True``.
     n_iter_no_change : int, default=10
+        Epochs without an improvement of ``tol`` before training stops (see
+        ``tol``).
     random_state : int, RandomState instance or None, default=None
         Seeds initialization, shuffling, dropout and the validation split.
     verbose : int, default=0
@@ -189,11 +219,13 @@ _PARAMETERS_DOC = (
         the same optimizer and batch size. Fine-tuning is not box-constrained.
     denoising_rate : float, default=0.9
         ``ζ`` of eq. 4: the probability of *keeping* each input of a pretrained
-        layer (0.9 corrupts 10 % of them).
+        layer (0.9 corrupts 10 % of them). Only used when ``pretrain="denoising"``.
     box_bound : float, default=1.0
-        ``w_m``: pretrained weights stay in ``[−w_m, w_m]``.
+        ``w_m``: pretrained weights stay in ``[−w_m, w_m]``. Only used when
+        ``pretrain="denoising"``.
     pretrain_iter : int, default=10
-        Epochs of pretraining per hidden layer.
+        Epochs of pretraining per hidden layer. Only used when
+        ``pretrain="denoising"``.
 """
     + STOPPING_PARAMETERS_DOC
 )
@@ -243,13 +275,92 @@ _ATTRIBUTES_DOC = (
 )
 
 
+class _GDCParams:
+    """The parameters of both GDC estimators, declared once.
+
+    scikit-learn reads the parameter names from ``type(self).__init__`` through the
+    MRO, so this ``__init__`` is the regressor's; the classifier puts its
+    ``criterion`` in front (see :meth:`_signature_after`).
+    """
+
+    def __init__(
+        self,
+        schedule="gdc",
+        lambda_init="auto",
+        lambda_decay=0.9,
+        lambda_tol=1e-3,
+        lambda_patience=10,
+        lambda_min="auto",
+        switch_to_rae=True,
+        normalizer="batch",
+        fast_gradient=False,
+        lambda_penalty=0.01,
+        lambda_penalty_power=1.0,
+        lambda_power=1.0,
+        module="mlp",
+        module_params=None,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        output_activation="auto",
+        init="auto",
+        image_shape=None,
+        solver="adam",
+        alpha=1e-4,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=1e-3,
+        lr_step_epochs=10,
+        lr_step_factor=0.5,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        max_iter=200,
+        shuffle=True,
+        tol=1e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        device="cpu",
+        dtype="float32",
+        dropout=0.0,
+        pretrain=None,
+        denoising_rate=0.9,
+        box_bound=1.0,
+        pretrain_iter=10,
+        stopping="convergence",
+        record_grad_norm=False,
+    ):
+        _store_parameters(self, locals())
+
+    @staticmethod
+    def _signature_after(init):
+        """The signature of ``init``, an estimator's own ``__init__(self, own..., *args,
+        **kwargs)``, followed by the shared parameters: what scikit-learn reads."""
+        import inspect
+
+        own = [
+            p for p in inspect.signature(init).parameters.values()
+            if p.kind is p.POSITIONAL_OR_KEYWORD
+        ]
+        shared = list(inspect.signature(_GDCParams.__init__).parameters.values())[1:]
+        return inspect.Signature(own + shared)
+
+
 class _GDCMixin:
     """The GDC-specific part: pick the strategy from the parameters."""
 
-    def _make_strategy(self, resume=None):
+    def _make_strategy(self, resume: bool = False):
+        """The strategy of ``schedule``; with ``resume``, continuing the fitted λ, stage
+        and resolved ``lambda_min`` (a warm start after unpickling: the fitted strategy
+        itself is not pickled)."""
         lam0 = self.lambda_init
-        if resume is not None and resume[0] is not None:
-            lam0 = resume[0]
+        if resume and getattr(self, "lambda_", None) is not None:
+            lam0 = self.lambda_
         if self.schedule == "none":
             return MeanLoss()
         if self.schedule == "constant":
@@ -264,8 +375,8 @@ class _GDCMixin:
                 dtype=_DTYPES[self.dtype],
             )
         lambda_min = self.lambda_min
-        if resume is not None and resume[2] is not None:
-            lambda_min = resume[2]  # keep the first fit's resolved "auto"
+        if resume and getattr(self, "_lambda_min_", None) is not None:
+            lambda_min = self._lambda_min_  # keep the first fit's resolved "auto"
         strategy = GradualDeconvexification(
             lam0,
             lambda_decay=self.lambda_decay,
@@ -280,12 +391,9 @@ class _GDCMixin:
             # normalizes its steps itself (see GradualDeconvexification).
             normalized_step=self.solver == "sgd",
         )
-        if resume is not None:
-            strategy.stage = resume[1]
+        if resume:
+            strategy.stage = self.stage_
         return strategy
-
-    def _resume_state(self):
-        return (self.lambda_, self.stage_, getattr(self, "_lambda_min_", None))
 
     def _module_arguments(self, n_features: int, n_outputs: int) -> dict:
         args = super()._module_arguments(n_features, n_outputs)
@@ -351,7 +459,10 @@ class _GDCMixin:
         self._lambda_min_ = getattr(strategy, "lambda_min", None)
 
 
-class GDCClassifier(_GDCMixin, NeuralClassifierMixin, NeuralNetMixin, ClassifierMixin, BaseEstimator):
+class GDCClassifier(
+    _GDCMixin, _GDCParams, IncrementalClassifierMixin, NeuralClassifierMixin, NeuralNetMixin,
+    ClassifierMixin, BaseEstimator,
+):
     __doc__ = (
         """Neural network classifier trained with NRAE and gradual deconvexification.
 
@@ -400,109 +511,13 @@ class GDCClassifier(_GDCMixin, NeuralClassifierMixin, NeuralNetMixin, Classifier
         "criterion": [StrOptions({"sse", "cross_entropy", "true_class_squared"})],
     }
 
-    def __init__(
-        self,
-        criterion="sse",
-        schedule="gdc",
-        lambda_init="auto",
-        lambda_decay=0.9,
-        lambda_tol=1e-3,
-        lambda_patience=10,
-        lambda_min="auto",
-        switch_to_rae=True,
-        normalizer="batch",
-        fast_gradient=False,
-        lambda_penalty=0.01,
-        lambda_penalty_power=1.0,
-        lambda_power=1.0,
-        module="mlp",
-        module_params=None,
-        hidden_layer_sizes=(100,),
-        activation="relu",
-        output_activation="auto",
-        init="auto",
-        image_shape=None,
-        solver="adam",
-        alpha=1e-4,
-        batch_size="auto",
-        learning_rate="constant",
-        learning_rate_init=1e-3,
-        lr_step_epochs=10,
-        lr_step_factor=0.5,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        max_iter=200,
-        shuffle=True,
-        tol=1e-4,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        random_state=None,
-        verbose=0,
-        warm_start=False,
-        device="cpu",
-        dtype="float32",
-        dropout=0.0,
-        pretrain=None,
-        denoising_rate=0.9,
-        box_bound=1.0,
-        pretrain_iter=10,
-        stopping="convergence",
-        record_grad_norm=False,
-    ):
+    def __init__(self, criterion="sse", *args, **kwargs):
         self.criterion = criterion
-        self.schedule = schedule
-        self.lambda_init = lambda_init
-        self.lambda_decay = lambda_decay
-        self.lambda_tol = lambda_tol
-        self.lambda_patience = lambda_patience
-        self.lambda_min = lambda_min
-        self.switch_to_rae = switch_to_rae
-        self.normalizer = normalizer
-        self.fast_gradient = fast_gradient
-        self.lambda_penalty = lambda_penalty
-        self.lambda_penalty_power = lambda_penalty_power
-        self.lambda_power = lambda_power
-        self.module = module
-        self.module_params = module_params
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.output_activation = output_activation
-        self.init = init
-        self.image_shape = image_shape
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.lr_step_epochs = lr_step_epochs
-        self.lr_step_factor = lr_step_factor
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.tol = tol
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.random_state = random_state
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.device = device
-        self.dtype = dtype
-        self.dropout = dropout
-        self.pretrain = pretrain
-        self.denoising_rate = denoising_rate
-        self.box_bound = box_bound
-        self.pretrain_iter = pretrain_iter
-        self.stopping = stopping
-        self.record_grad_norm = record_grad_norm
+        super().__init__(*args, **kwargs)
+
+    # criterion first, then the shared parameters in their order: scikit-learn (and
+    # positional calls) see the signature the classifier always had.
+    __init__.__signature__ = _GDCParams._signature_after(__init__)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -525,7 +540,10 @@ class GDCClassifier(_GDCMixin, NeuralClassifierMixin, NeuralNetMixin, Classifier
         return self._fit(X, y, sample_weight)
 
 
-class GDCRegressor(_GDCMixin, NeuralRegressorMixin, NeuralNetMixin, RegressorMixin, BaseEstimator):
+class GDCRegressor(
+    _GDCMixin, _GDCParams, IncrementalRegressorMixin, NeuralRegressorMixin, NeuralNetMixin,
+    RegressorMixin, BaseEstimator,
+):
     __doc__ = (
         """Neural network regressor trained with NRAE and gradual deconvexification.
 
@@ -560,108 +578,6 @@ class GDCRegressor(_GDCMixin, NeuralRegressorMixin, NeuralNetMixin, RegressorMix
     )
 
     _parameter_constraints: dict = {**NeuralNetMixin._common_constraints, **_GDC_CONSTRAINTS}
-
-    def __init__(
-        self,
-        schedule="gdc",
-        lambda_init="auto",
-        lambda_decay=0.9,
-        lambda_tol=1e-3,
-        lambda_patience=10,
-        lambda_min="auto",
-        switch_to_rae=True,
-        normalizer="batch",
-        fast_gradient=False,
-        lambda_penalty=0.01,
-        lambda_penalty_power=1.0,
-        lambda_power=1.0,
-        module="mlp",
-        module_params=None,
-        hidden_layer_sizes=(100,),
-        activation="relu",
-        output_activation="auto",
-        init="auto",
-        image_shape=None,
-        solver="adam",
-        alpha=1e-4,
-        batch_size="auto",
-        learning_rate="constant",
-        learning_rate_init=1e-3,
-        lr_step_epochs=10,
-        lr_step_factor=0.5,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        max_iter=200,
-        shuffle=True,
-        tol=1e-4,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        random_state=None,
-        verbose=0,
-        warm_start=False,
-        device="cpu",
-        dtype="float32",
-        dropout=0.0,
-        pretrain=None,
-        denoising_rate=0.9,
-        box_bound=1.0,
-        pretrain_iter=10,
-        stopping="convergence",
-        record_grad_norm=False,
-    ):
-        self.schedule = schedule
-        self.lambda_init = lambda_init
-        self.lambda_decay = lambda_decay
-        self.lambda_tol = lambda_tol
-        self.lambda_patience = lambda_patience
-        self.lambda_min = lambda_min
-        self.switch_to_rae = switch_to_rae
-        self.normalizer = normalizer
-        self.fast_gradient = fast_gradient
-        self.lambda_penalty = lambda_penalty
-        self.lambda_penalty_power = lambda_penalty_power
-        self.lambda_power = lambda_power
-        self.module = module
-        self.module_params = module_params
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.output_activation = output_activation
-        self.init = init
-        self.image_shape = image_shape
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.lr_step_epochs = lr_step_epochs
-        self.lr_step_factor = lr_step_factor
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.tol = tol
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.random_state = random_state
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.device = device
-        self.dtype = dtype
-        self.dropout = dropout
-        self.pretrain = pretrain
-        self.denoising_rate = denoising_rate
-        self.box_bound = box_bound
-        self.pretrain_iter = pretrain_iter
-        self.stopping = stopping
-        self.record_grad_norm = record_grad_norm
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):

@@ -10,12 +10,18 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn_compat.base import _fit_context
 
-from ._base import STOPPING_ATTRIBUTES_DOC, STOPPING_PARAMETERS_DOC, NeuralNetMixin
-from ._tasks import NeuralClassifierMixin, NeuralRegressorMixin
+from ._base import STOPPING_ATTRIBUTES_DOC, STOPPING_PARAMETERS_DOC, NeuralNetMixin, _store_parameters
+from ._tasks import (
+    IncrementalClassifierMixin,
+    IncrementalRegressorMixin,
+    NeuralClassifierMixin,
+    NeuralRegressorMixin,
+)
 from .nn import masks
 from .nn.factory import BUILTIN_MODULES
 from .theory import angle
 from .thresholds import KINDS
+from .training.callbacks import Callback
 from .training.rvsm import ADMMSplitting, RelaxedSplitting
 
 __all__ = ["RVSMClassifier", "RVSMRegressor"]
@@ -140,37 +146,7 @@ class _RVSMMixin:
         stopping="convergence", record_grad_norm=False,
     ):
         # One signature for both estimators (scikit-learn reads it from the MRO).
-        self.architecture = architecture
-        self.penalty = penalty
-        self.lam = lam
-        self.beta = beta
-        self.a = a
-        self.method = method
-        self.reset_to_sparse = reset_to_sparse
-        self.use_sparse_weights = use_sparse_weights
-        self.patch_size = patch_size
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.module_params = module_params
-        self.image_shape = image_shape
-        self.solver = solver
-        self.learning_rate_init = learning_rate_init
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.random_state = random_state
-        self.verbose = verbose
-        self.device = device
-        self.dtype = dtype
-        self.stopping = stopping
-        self.record_grad_norm = record_grad_norm
+        _store_parameters(self, locals())
 
     @property
     def module(self):  # NeuralNetMixin reads `module`; RVSM calls it `architecture`
@@ -201,34 +177,31 @@ class _RVSMMixin:
     def _holdout_fraction(self):
         return None
 
-    def _make_strategy(self, resume=None):
+    def _make_strategy(self, resume: bool = False):
         splitting = ADMMSplitting if self.method == "admm" else RelaxedSplitting
         return splitting(self.penalty, self.lam, self.beta, self.a, reset_to_sparse=self.reset_to_sparse)
 
-    def _loop_options(self, strategy) -> dict:
-        return dict(
-            max_iter=self.max_iter, early_stopping=False,
-            n_iter_no_change=self.n_iter_no_change, tol=self.tol,
-        )
-
-    def _epoch_scorer(self, training, validation):
-        w_true = getattr(self, "_w_true", None)
-        if w_true is None:
-            return None
-        self._angles = []
-
-        def record_angle(module) -> float:
-            w = module.filter.detach().to(torch.float64).cpu().numpy()[0]
-            self._angles.append(float(angle(w, w_true)))
-            return -self._angles[-1]
-
-        return record_angle
+    def _continue_module(self) -> None:
+        """Before a continued fit (partial_fit): train w again, not the masked copy u."""
+        dense = getattr(self, "dense_weights_", None)
+        if not self.use_sparse_weights or dense is None:
+            return
+        params = dict(self.module_.named_parameters())
+        with torch.no_grad():
+            for name, mask in masks.get_masks(self.module_).items():
+                mask.fill_(True)
+            for name, w in dense.items():
+                params[name].copy_(torch.as_tensor(w, device=params[name].device))
 
     def _record_history(self, history, strategy, reset: bool) -> None:
         super()._record_history(history, strategy, reset)
         self.lagrangian_curve_ = list(self.loss_curve_)
-        self.angle_curve_ = getattr(self, "_angles", None)
-        self.__dict__.pop("_angles", None)
+        angles = history.records.get("angle")
+        if angles is None:
+            self.angle_curve_ = None
+        else:
+            old = None if reset else getattr(self, "angle_curve_", None)
+            self.angle_curve_ = (old or []) + angles
         self.dense_weights_ = {n: p.detach().cpu().numpy().copy() for n, p in zip(strategy.names, strategy.params)}
         self.sparse_weights_ = {n: u.cpu().numpy().copy() for n, u in zip(strategy.names, strategy.u)}
         if self.method == "admm":
@@ -246,16 +219,28 @@ class _RVSMMixin:
             masks.prune_(self.module_, {n: u != 0 for n, u in zip(strategy.names, strategy.u)})
 
     def _fit_rvsm(self, X, y, sample_weight, w_true):
-        self._w_true = None if w_true is None else np.asarray(w_true, dtype=np.float64).ravel()
-        if self._w_true is not None and self.architecture != "no_overlap_cnn":
-            raise ValueError("w_true (the angle curve) needs architecture='no_overlap_cnn'.")
-        try:
+        if w_true is None:
             return self._fit(X, y, sample_weight)
-        finally:
-            del self._w_true
+        if self.architecture != "no_overlap_cnn":
+            raise ValueError("w_true (the angle curve) needs architecture='no_overlap_cnn'.")
+        return self._fit(X, y, sample_weight, callbacks=[_AngleRecorder(w_true)])
 
 
-class RVSMRegressor(_RVSMMixin, NeuralRegressorMixin, NeuralNetMixin, RegressorMixin, BaseEstimator):
+class _AngleRecorder(Callback):
+    """Records the angle between the learned filter and the true one after each epoch."""
+
+    def __init__(self, w_true):
+        self.w_true = np.asarray(w_true, dtype=np.float64).ravel()
+
+    def on_epoch_end(self, ctx) -> None:
+        w = ctx.module.filter.detach().to(torch.float64).cpu().numpy()[0]
+        ctx.history.record("angle", float(angle(w, self.w_true)))
+
+
+class RVSMRegressor(
+    _RVSMMixin, IncrementalRegressorMixin, NeuralRegressorMixin, NeuralNetMixin, RegressorMixin,
+    BaseEstimator,
+):
     __doc__ = (
         """Sparse network regression by the relaxed variable splitting method (RVSM).
 
@@ -311,7 +296,10 @@ class RVSMRegressor(_RVSMMixin, NeuralRegressorMixin, NeuralNetMixin, RegressorM
         return self._fit_rvsm(X, y, sample_weight, w_true)
 
 
-class RVSMClassifier(_RVSMMixin, NeuralClassifierMixin, NeuralNetMixin, ClassifierMixin, BaseEstimator):
+class RVSMClassifier(
+    _RVSMMixin, IncrementalClassifierMixin, NeuralClassifierMixin, NeuralNetMixin,
+    ClassifierMixin, BaseEstimator,
+):
     __doc__ = (
         """Sparse network classification by the relaxed variable splitting method (RVSM).
 

@@ -16,7 +16,12 @@ from sklearn.utils.validation import column_or_1d
 from . import criteria
 from ._device import to_tensor
 
-__all__ = ["NeuralClassifierMixin", "NeuralRegressorMixin"]
+__all__ = [
+    "IncrementalClassifierMixin",
+    "IncrementalRegressorMixin",
+    "NeuralClassifierMixin",
+    "NeuralRegressorMixin",
+]
 
 
 _SCORE_CHUNK = 8192  # rows per forward pass of a validation scorer (memory bound)
@@ -37,13 +42,13 @@ class NeuralClassifierMixin:
         # The paper: scaled tanh outputs against ±1 codes; logits for cross-entropy.
         return "lecun_tanh" if self.criterion == "sse" else "identity"
 
-    def _encode_targets(self, y, sample_weight, reset):
+    def _encode_targets(self, y, sample_weight, reset, classes=None):
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         if reset:
-            encoder = LabelEncoder().fit(y)
-            self.classes_ = encoder.classes_
-        elif not np.isin(np.unique(y), self.classes_).all():
+            labels = y if classes is None else np.asarray(classes)
+            self.classes_ = LabelEncoder().fit(labels).classes_
+        if (not reset or classes is not None) and not np.isin(np.unique(y), self.classes_).all():
             raise ValueError(
                 "A fitted classifier cannot learn new classes (warm_start, pruning): "
                 "y has labels not in classes_ "
@@ -156,7 +161,7 @@ class NeuralRegressorMixin:
     def _default_output_activation(self) -> str:
         return "identity"
 
-    def _encode_targets(self, y, sample_weight, reset):
+    def _encode_targets(self, y, sample_weight, reset, classes=None):
         y = np.asarray(y, dtype=np.float64)
         self._y_was_1d = y.ndim == 1 if reset else self._y_was_1d
         Y = y.reshape(len(y), -1)
@@ -216,3 +221,70 @@ class NeuralRegressorMixin:
         out = self._forward(X).reshape(-1, len(self._y_center))
         pred = out * self._y_half_range + self._y_center
         return pred.ravel() if self._y_was_1d else pred
+
+
+class IncrementalClassifierMixin:
+    """``partial_fit`` for classifiers, with scikit-learn's semantics."""
+
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Train one pass over (X, y), continuing the fitted network and schedule.
+
+        The λ schedule (or the splitting state), the optimizer's state and the
+        network carry over between calls: data larger than memory trains chunk by
+        chunk (by hand, or through dask-ml's ``Incremental``). Each call is one
+        epoch of the schedule on that chunk; early stopping, convergence tests and
+        random stopping do not apply (as in scikit-learn's MLP).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+        classes : array-like of shape (n_classes,), default=None
+            Every label of the problem: required on the first call, may be omitted
+            (or must be the same) afterwards.
+
+        Returns
+        -------
+        self
+        """
+        first = not hasattr(self, "module_")
+        if first and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        if not first and classes is not None:
+            if not np.array_equal(self.classes_, np.unique(np.asarray(classes))):
+                raise ValueError(
+                    f"`classes={list(classes)!r}` is not the same as on last call to "
+                    f"partial_fit, was: {list(self.classes_)!r}"
+                )
+        if first:
+            self._validate_params()
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes if first else None)
+
+
+class IncrementalRegressorMixin:
+    """``partial_fit`` for regressors, with scikit-learn's semantics."""
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train one pass over (X, y), continuing the fitted network and schedule.
+
+        The λ schedule (or the splitting state), the optimizer's state and the
+        network carry over between calls: data larger than memory trains chunk by
+        chunk (by hand, or through dask-ml's ``Incremental``). Each call is one
+        epoch of the schedule on that chunk; early stopping, convergence tests and
+        random stopping do not apply. The target scaling is set by the first call's
+        targets.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        if not hasattr(self, "module_"):
+            self._validate_params()
+        return self._fit(X, y, sample_weight, incremental=True)

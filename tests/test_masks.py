@@ -24,7 +24,7 @@ from torch.nn.utils import prune as torch_prune
 
 from skconvex import GDCClassifier, criteria
 from skconvex.nn import MLP, LeNet5, masks
-from skconvex.training import MeanLoss, train
+from skconvex.training import MeanLoss, param_groups, train
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -335,9 +335,9 @@ def test_train_keeps_pruned_entries_zero(factory, weight_decay):
 
     def run(module):
         decay = [module.linears[0].weight, module.linears[1].weight]
-        return train(module, criteria.squared_errors, MeanLoss(), X, Y, factory,
-                     max_iter=4, batch_size=6, generator=torch.Generator().manual_seed(0),
-                     weight_decay_params=decay, weight_decay=weight_decay)
+        optimizer = factory(param_groups(module, decay_params=decay, weight_decay=weight_decay))
+        return train(module, criteria.squared_errors, MeanLoss(), X, Y, optimizer,
+                     max_iter=4, batch_size=6, generator=torch.Generator().manual_seed(0))
 
     history = run(net)
     assert history.n_iter == 4

@@ -20,7 +20,14 @@ from skconvex import CPNAClassifier, GDCClassifier, GDCRegressor, RVSMClassifier
 from skconvex.convergence import draw_stopping_iteration, random_stopping_pmf
 from skconvex.criteria import squared_errors
 from skconvex.nn import MLP
-from skconvex.training import MeanLoss, train
+from skconvex.training import (
+    BestWeights,
+    Convergence,
+    GradientNormRecorder,
+    MeanLoss,
+    RandomStopping,
+    train,
+)
 from skconvex.training import BoxProjection, DenoisingAutoencoder, pretrain_denoising
 
 F64 = torch.float64
@@ -74,7 +81,8 @@ def test_loop_stops_after_exactly_the_given_steps(steps):
     hand.load_state_dict(net.state_dict())
     history = train(
         net, squared_errors, MeanLoss(), X, Y, _sgd(0.1), batch_size=4, max_iter=50,
-        generator=torch.Generator().manual_seed(3), stop_after=steps, record_grad_norm=True,
+        generator=torch.Generator().manual_seed(3),
+        callbacks=[RandomStopping(steps), GradientNormRecorder()],
     )
     norms = _hand_sgd(hand, X, Y, steps=steps, batch_size=4, lr=0.1, seed=3)
     assert history.stop_reason == "random_stop"
@@ -87,7 +95,8 @@ def test_loop_stops_after_exactly_the_given_steps(steps):
 def test_loop_stop_after_zero_returns_the_initial_weights():
     X, Y, net = _problem()
     before = _flat(net).clone()
-    history = train(net, squared_errors, MeanLoss(), X, Y, _sgd(0.1), batch_size=4, stop_after=0)
+    history = train(net, squared_errors, MeanLoss(), X, Y, _sgd(0.1), batch_size=4,
+                    callbacks=[RandomStopping(0)])
     assert history.stop_reason == "random_stop" and history.n_iter == 0 and history.n_steps == 0
     torch.testing.assert_close(_flat(net), before, rtol=0, atol=0)
 
@@ -97,7 +106,8 @@ def test_loop_random_stop_ignores_convergence_and_does_not_restore_best():
     # tol huge: without stop_after the loop would stop as "converged" after 2 epochs
     history = train(
         net, squared_errors, MeanLoss(), X, Y, _sgd(0.1), batch_size=10, max_iter=30,
-        stop_after=25, tol=1e9, n_iter_no_change=1, restore_best=True,
+        callbacks=[RandomStopping(25), Convergence(tol=1e9, n_iter_no_change=1),
+                   BestWeights(restore=True)],
     )
     assert history.n_steps == 25 and history.stop_reason == "random_stop"
 
@@ -105,7 +115,8 @@ def test_loop_random_stop_ignores_convergence_and_does_not_restore_best():
 def test_loop_rejects_stop_after_beyond_the_budget():
     X, Y, net = _problem()
     with pytest.raises(ValueError, match="stop_after=31 steps do not fit this run: 10 epochs of 3"):
-        train(net, squared_errors, MeanLoss(), X, Y, _sgd(0.1), batch_size=4, max_iter=10, stop_after=31)
+        train(net, squared_errors, MeanLoss(), X, Y, _sgd(0.1), batch_size=4, max_iter=10,
+              callbacks=[RandomStopping(31)])
 
 
 def test_grad_norm_is_not_recorded_by_default():

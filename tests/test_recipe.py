@@ -9,7 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skconvex import PAPER_RECIPE, GDCClassifier
 from skconvex.criteria import squared_errors
-from skconvex.training import GradualDeconvexification, MeanLoss, train
+from skconvex.training import GradualDeconvexification, LearningRateSteps, MeanLoss, train
 
 pytestmark = pytest.mark.filterwarnings("ignore", category=ConvergenceWarning)
 
@@ -55,8 +55,7 @@ def test_step_decay_halves_the_rate_every_10_epochs_of_the_final_stage():
     store = []
     probe = _LrProbe(store)
     train(net, squared_errors, probe, X, Y, _optimizer_recorder(store), max_iter=25,
-          batch_size=16, lr_step_epochs=10, lr_step_factor=0.5, tol=0.0,
-          n_iter_no_change=10**6)
+          batch_size=16, callbacks=[LearningRateSteps(10, 0.5)])
     assert probe.lrs == [0.1] * 10 + [0.05] * 10 + [0.025] * 5
 
 
@@ -79,8 +78,7 @@ def test_step_decay_waits_for_the_plain_stage_of_gdc():
 
     gdc.end_epoch = end_epoch
     history = train(net, squared_errors, gdc, X, Y, _optimizer_recorder(store), max_iter=16,
-                    batch_size=16, lr_step_epochs=5, lr_step_factor=0.5, tol=0.0,
-                    n_iter_no_change=10**6)
+                    batch_size=16, callbacks=[LearningRateSteps(5, 0.5)])
     assert history.stage == ["nrae"] * 8 + ["mean"] * 8
     assert history.lam == [8.0, 8.0, 4.0, 4.0, 2.0, 2.0, 1.0, 1.0] + [0.0] * 8
     # Epochs 9–13 are the first five of the plain stage, then the rate halves.

@@ -156,7 +156,7 @@ def test_splitting_steps_match_the_equations(admm, reset):
     train(
         module, lambda out, t: ((out - t) ** 2).sum(1), strategy, X, Y,
         lambda groups: torch.optim.SGD(groups, lr=0.05), max_iter=7, batch_size=40,
-        shuffle=False, restore_best=False, tol=-1.0,
+        shuffle=False, callbacks=[],
     )
     w, u, z = _reference_splitting(X, Y, w0, b0, admm=admm, lam=0.02, beta=0.5, lr=0.05, steps=7, reset=reset)
     torch.testing.assert_close(module.weight.detach(), w, rtol=1e-12, atol=1e-12)

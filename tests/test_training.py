@@ -15,6 +15,12 @@ from torch import nn
 
 from skconvex import criteria
 from skconvex.training import (
+    BestWeights,
+    Convergence,
+    EarlyStopping,
+    LearningRateSteps,
+    ValidationScore,
+    param_groups,
     AdaptiveLambda,
     ConstantNRAE,
     GradualDeconvexification,
@@ -23,7 +29,7 @@ from skconvex.training import (
     per_sample_errors,
     train,
 )
-from skconvex.training.loop import snapshot
+from skconvex.training.callbacks import snapshot
 from skconvex.training.strategies import AUTO_LAMBDA_MIN_RATIO
 
 F64 = torch.float64
@@ -515,8 +521,9 @@ def test_early_stopping_restores_best_validation_weights():
     scores = iter([0.1, 0.5, 0.3, 0.2, 0.2, 0.9, 0.9])
     s = _spy(MeanLoss, model)
     hist = train(model, criteria.squared_errors, s, X, Y, _sgd(0.05), max_iter=20,
-                 batch_size=8, shuffle=False, validation_score=lambda m: next(scores),
-                 early_stopping=True, n_iter_no_change=2, tol=0.0)
+                 batch_size=8, shuffle=False,
+                 callbacks=[ValidationScore(lambda m: next(scores)),
+                            EarlyStopping(tol=0.0, n_iter_no_change=2), BestWeights(restore=True)])
     # best at epoch 1; epochs 2, 3, 4 without improvement > n_iter_no_change = 2
     assert hist.stop_reason == "early_stopping"
     assert hist.n_iter == 5
@@ -651,10 +658,10 @@ def _anrat_run(penalty, epochs=15, weight_decay=0.0, record=None):
             record.extend(groups)
         return torch.optim.SGD(groups, lr=0.05)
 
-    hist = train(model, criteria.squared_errors, s, X, Y, factory, max_iter=epochs,
-                 batch_size=16, shuffle=False, n_iter_no_change=100,
-                 weight_decay_params=[model[0].weight, model[2].weight],
-                 weight_decay=weight_decay)
+    groups = param_groups(model, s.extra_parameters(), [model[0].weight, model[2].weight],
+                          weight_decay)
+    hist = train(model, criteria.squared_errors, s, X, Y, factory(groups), max_iter=epochs,
+                 batch_size=16, shuffle=False, callbacks=[Convergence(n_iter_no_change=100)])
     return s, hist, model
 
 
@@ -711,7 +718,7 @@ def test_lr_step_in_final_stage_only():
     model = _linear([0.1, 0.1], 0.0)
     hist = train(model, criteria.squared_errors, s, X, Y,
                  lambda g: Recorder(g, lr=0.01), max_iter=9, batch_size=4, shuffle=False,
-                 lr_step_epochs=2, lr_step_factor=0.5, n_iter_no_change=100)
+                 callbacks=[LearningRateSteps(2, 0.5), Convergence(n_iter_no_change=100)])
     first_mean = hist.stage.index("mean")
     assert all(st == "nrae" for st in hist.stage[:first_mean])
     assert lrs[:first_mean] == [0.01] * first_mean  # no steps before the final stage

@@ -21,7 +21,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.utils._tags import get_tags
 
-from .._base import NeuralNetMixin, make_optimizer_factory
+from .._base import NeuralNetMixin, _store_parameters, make_optimizer_factory
 from ..nn import masks
 from ..training.loop import restore, snapshot
 from .zstatistics import VARIANCES, z_statistics
@@ -281,17 +281,7 @@ class StatisticalPruning(_PruningMetaEstimator):
         random_state=None,
         verbose: int = 0,
     ) -> None:
-        self.estimator = estimator
-        self.z_crit = z_crit
-        self.retrain_epochs = retrain_epochs
-        self.retrain_solver = retrain_solver
-        self.retrain_learning_rate = retrain_learning_rate
-        self.retrain_momentum = retrain_momentum
-        self.variance = variance
-        self.prune_bias = prune_bias
-        self.prefit = prefit
-        self.random_state = random_state
-        self.verbose = verbose
+        _store_parameters(self, locals())
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None):
@@ -441,22 +431,7 @@ class GradualStatisticalPruning(_PruningMetaEstimator):
         random_state=None,
         verbose: int = 0,
     ) -> None:
-        self.estimator = estimator
-        self.z_start = z_start
-        self.z_max = z_max
-        self.z_step = z_step
-        self.retrain_epochs = retrain_epochs
-        self.target_score = target_score
-        self.validation_fraction = validation_fraction
-        self.accept = accept
-        self.retrain_solver = retrain_solver
-        self.retrain_learning_rate = retrain_learning_rate
-        self.retrain_momentum = retrain_momentum
-        self.variance = variance
-        self.prune_bias = prune_bias
-        self.prefit = prefit
-        self.random_state = random_state
-        self.verbose = verbose
+        _store_parameters(self, locals())
 
     def z_grid(self) -> np.ndarray:
         """The critical values tried, ``z_start`` to ``z_max`` by ``z_step``."""

@@ -1,9 +1,12 @@
 """The one minibatch training loop of skconvex.
 
-Every estimator trains through :func:`train`; what differs between methods lives in a
-:class:`~skconvex.training.strategies.Strategy`. The loop owns epochs, shuffling,
-batching, the optimizer step, the error cache, validation, early stopping, the
-progress bar, the history, the NaN/inf guard and Ctrl-C.
+Every estimator trains through :func:`train`. The loop owns epochs, shuffling,
+batching, masks, the optimizer step, the error cache, the history, the NaN/inf guard
+and Ctrl-C. What differs between methods lives in a
+:class:`~skconvex.training.strategies.Strategy` (what to minimize, how its schedule
+moves); every other concern (convergence, early stopping and the best weights,
+learning-rate steps, random stopping, the progress bar, gradient norms, monitors) is
+a :class:`~skconvex.training.callbacks.Callback`.
 
 The error cache holds the latest per-sample error ``e_k`` of every training sample
 (float64), as seen by the forward passes of the epoch: the epoch criterion (NRAE of the
@@ -25,9 +28,19 @@ import torch
 from torch import Tensor, nn
 
 from ..nn.masks import apply_masks_, mask_gradients_, masked_parameters
+from .callbacks import (
+    HOOKS,
+    BestWeights,
+    Callback,
+    Convergence,
+    TrainingContext,
+    overrides,
+    restore,
+    snapshot,
+)
 from .strategies import Strategy
 
-__all__ = ["History", "train", "snapshot", "restore"]
+__all__ = ["History", "param_groups", "per_sample_errors", "train", "snapshot", "restore"]
 
 PerSampleLoss = Callable[[Tensor, Tensor], Tensor]
 
@@ -69,44 +82,24 @@ class History:
     grad_norm: list[float] = field(default_factory=list)
     #: Optimizer steps taken.
     n_steps: int = 0
+    #: Per-epoch values recorded by callbacks (:meth:`record`), by name.
+    records: dict[str, list] = field(default_factory=dict)
 
     @property
     def n_iter(self) -> int:
         return len(self.loss)
 
-
-def snapshot(module: nn.Module) -> dict[str, Tensor]:
-    """A detached copy of the module's state (parameters and buffers)."""
-    return {k: v.detach().clone() for k, v in module.state_dict().items()}
-
-
-def restore(module: nn.Module, state: dict[str, Tensor]) -> None:
-    with torch.no_grad():
-        module.load_state_dict(state)
+    def record(self, name: str, value) -> None:
+        """Append ``value`` to ``records[name]`` (a callback's own per-epoch curve)."""
+        self.records.setdefault(name, []).append(value)
 
 
 def _all_finite(module: nn.Module) -> bool:
-    return all(bool(torch.isfinite(p).all()) for p in module.parameters())
-
-
-def _gradient_norm(params: list[Tensor]) -> Tensor | None:
-    """Euclidean norm of the gradient over all ``params`` (a 0-d tensor, no sync)."""
-    grads = [p.grad for p in params if p.grad is not None]
-    if not grads:
-        return None
-    return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
-
-
-def _normalize_gradients(params: list[Tensor], norm: Tensor | None = None) -> None:
-    """Scale the gradient to unit Euclidean norm: GDC stage 2's step rule."""
-    grads = [p.grad for p in params if p.grad is not None]
-    if not grads:
-        return
-    if norm is None:
-        norm = _gradient_norm(params)
-    scale = torch.where(norm > 0, 1.0 / norm, torch.zeros_like(norm))
-    for g in grads:
-        g.mul_(scale)
+    """One host sync for all parameters (not one per tensor)."""
+    params = [p.detach() for p in module.parameters()]
+    if not params:
+        return True
+    return bool(torch.stack([torch.isfinite(p).all() for p in params]).all())
 
 
 @torch.no_grad()
@@ -139,31 +132,55 @@ def per_sample_errors(
     return out
 
 
+
+def param_groups(
+    module: nn.Module,
+    extra: list[Tensor] | None = None,
+    decay_params: list[Tensor] | None = None,
+    weight_decay: float = 0.0,
+) -> list[dict]:
+    """Parameter groups for the optimizer: L2 on ``decay_params`` only, none on the rest.
+
+    ``extra`` are the criterion's own parameters (ANRAT's λ), never decayed. Without
+    weight decay and extras there is one group (one optimizer call per step).
+
+    Examples
+    --------
+    >>> from skconvex.nn import MLP
+    >>> net = MLP(3, 1, hidden_layer_sizes=(4,))
+    >>> weights = [p for n, p in net.named_parameters() if n.endswith("weight")]
+    >>> [len(g["params"]) for g in param_groups(net, decay_params=weights, weight_decay=1e-4)]
+    [2, 2]
+    """
+    params = list(module.parameters())
+    if weight_decay == 0 and not extra:
+        return [{"params": params}]
+    decay_ids = {id(p) for p in (decay_params or [])}
+    groups = [
+        {"params": [p for p in params if id(p) in decay_ids], "weight_decay": weight_decay},
+        {"params": [p for p in params if id(p) not in decay_ids], "weight_decay": 0.0},
+        {"params": list(extra or []), "weight_decay": 0.0},
+    ]
+    return [g for g in groups if g["params"]]
+
+
+OptimizerSpec = torch.optim.Optimizer | Callable[[list[dict]], torch.optim.Optimizer]
+
+
 def train(
     module: nn.Module,
     per_sample_loss: PerSampleLoss,
     strategy: Strategy,
     X: Tensor,
     Y: Tensor,
-    optimizer_factory: Callable[[list[dict]], torch.optim.Optimizer],
+    optimizer: OptimizerSpec,
     *,
     sample_weight: Tensor | None = None,
     max_iter: int = 200,
     batch_size: int = 200,
     shuffle: bool = True,
     generator: torch.Generator | None = None,
-    validation_score: Callable[[nn.Module], float] | None = None,
-    early_stopping: bool = False,
-    n_iter_no_change: int = 10,
-    tol: float = 1e-4,
-    lr_step_epochs: int | None = None,
-    lr_step_factor: float = 0.5,
-    verbose: int = 0,
-    weight_decay_params: list[Tensor] | None = None,
-    weight_decay: float = 0.0,
-    restore_best: bool | None = None,
-    stop_after: int | None = None,
-    record_grad_norm: bool = False,
+    callbacks: list[Callback] | None = None,
 ) -> History:
     """Train ``module`` in place and return its :class:`History`.
 
@@ -174,49 +191,29 @@ def train(
     per_sample_loss : callable ``(output, target) -> Tensor (n,)``
         Per-sample errors ``e_k`` in float64 (see :mod:`skconvex.criteria`).
     strategy : Strategy
-        What to minimize at each step and how λ moves.
+        What to minimize at each step and how the criterion's schedule moves.
     X, Y : Tensor
         Training inputs and encoded targets, already on the module's device.
-    optimizer_factory : callable
-        Builds the optimizer from parameter groups.
+    optimizer : torch.optim.Optimizer or callable
+        An optimizer over the module's parameters (and the strategy's extra
+        parameters), reused as it is (a warm start keeps its state), or a factory
+        ``groups -> optimizer`` called with :func:`param_groups` (one group, no
+        weight decay).
     sample_weight : Tensor, optional
-        Per-sample weights normalized to mean 1.
+        Per-sample weights (float64).
     max_iter : int
         Maximum number of epochs.
     batch_size : int
         Minibatch size; 1 is the paper's pairwise mode.
+    shuffle : bool
+        A new order every epoch (else the data's order).
     generator : torch.Generator, optional
         Source of the shuffling order (reproducibility).
-    validation_score : callable, optional
-        ``module -> float``, higher is better; evaluated after every epoch.
-    early_stopping : bool
-        Stop when the validation score has not improved by ``tol`` for
-        ``n_iter_no_change`` epochs, and restore the best weights.
-    n_iter_no_change, tol :
-        Without early stopping, stop when the training loss (or, if the strategy says
-        so, the λ-free mean error) has not improved by ``tol`` for
-        ``n_iter_no_change`` epochs; tested only while
-        ``strategy.early_stopping_allowed``.
-    lr_step_epochs, lr_step_factor :
-        Multiply the learning rate by ``lr_step_factor`` every ``lr_step_epochs``
-        epochs of the final stage (the paper halves it every 10 epochs of SSE).
-    weight_decay_params, weight_decay :
-        L2 penalty applied to these parameters only (the weights, not biases or λ).
-    restore_best : bool, optional
-        End with the weights of the best epoch (by ``validation_score``, else by the
-        mean training error). Default: only with early stopping on a validation set
-        (and always after divergence or Ctrl-C).
-    stop_after : int, optional
-        Random stopping (Ghadimi & Lan): stop after this many optimizer steps
-        (counted over all epochs; 0 leaves the initial weights) and return that
-        iterate: for a stopping iteration ``R`` drawn from ``P_R``, ``W^R`` is the
-        iterate after ``R − 1`` steps. Convergence and early-stopping tests are off
-        and the best weights are not restored (except after divergence or Ctrl-C);
-        ``max_iter`` epochs must hold at least ``stop_after`` steps.
-    record_grad_norm : bool
-        Record the Euclidean norm of every step's minibatch gradient (of the
-        strategy's batch loss, after masking, before normalization and weight
-        decay) in ``History.grad_norm``.
+    callbacks : list of Callback, optional
+        Everything besides stepping (:mod:`skconvex.training.callbacks`), called in
+        order, after the strategy's own callbacks. Default: ``[Convergence()]``
+        (tol 1e-4, 10 epochs). A :class:`BestWeights` is added when none is given:
+        the weights of the best epoch come back after divergence or Ctrl-C.
 
     Masked parameters (:mod:`skconvex.nn.masks`) stay pruned: their gradients are
     zeroed after every backward pass and their entries after every optimizer step,
@@ -225,10 +222,10 @@ def train(
     Returns
     -------
     History
-        ``stop_reason`` is one of "max_iter", "converged", "early_stopping",
-        "diverged" (non-finite loss or weights: best weights restored),
-        "interrupted" (KeyboardInterrupt: best weights restored) or
-        "random_stop" (``stop_after`` steps taken).
+        ``stop_reason`` is "max_iter", a callback's reason ("converged",
+        "early_stopping", "random_stop", or your own), "diverged" (non-finite loss
+        or weights: best weights restored) or "interrupted" (KeyboardInterrupt:
+        best weights restored).
 
     Examples
     --------
@@ -248,217 +245,145 @@ def train(
     >>> history.mean_error[-1] < history.mean_error[0]
     True
     """
-    n_samples = X.shape[0]
-    device = X.device
-    history = History()
     masked = masked_parameters(module)
     apply_masks_(module, masked)
     errors = per_sample_errors(module, per_sample_loss, X, Y)
     strategy.start(errors, sample_weight)
-
-    decay_ids = {id(p) for p in (weight_decay_params or [])}
-    params = list(module.parameters())
-    groups = [
-        {"params": [p for p in params if id(p) in decay_ids], "weight_decay": weight_decay},
-        {"params": [p for p in params if id(p) not in decay_ids], "weight_decay": 0.0},
-    ]
-    extra = strategy.extra_parameters()
-    if extra:
-        groups.append({"params": extra, "weight_decay": 0.0})
-    groups = [g for g in groups if g["params"]]
-    if weight_decay == 0 and not extra:
-        groups = [{"params": params}]  # one group: one optimizer call per step
-    optimizer = optimizer_factory(groups)
-    base_lrs = [g["lr"] for g in optimizer.param_groups]
-    step_params = params  # gradient normalization is over the network's weights
-
-    best_state = snapshot(module)
-    best_score = -math.inf
-    no_improvement = 0
-    best_stop_value = math.inf
-    final_epochs = 0
-    batch_size = max(1, min(batch_size, n_samples))
-    progress = None
-    if verbose:
-        from tqdm.auto import tqdm
-
-        progress = tqdm(total=max_iter, desc="epochs", unit="epoch", leave=True)
-
-    # Only strategies that override after_step pay a call per step.
-    after_step = strategy.after_step if type(strategy).after_step is not Strategy.after_step else None
-    norms: list[Tensor] = []  # 0-d tensors: one host sync at the end, not one per step
-    steps = 0
-    stopped = False
-    if stop_after is not None:
-        n_batches = -(-n_samples // batch_size)
-        if not 0 <= stop_after <= max_iter * n_batches:
-            raise ValueError(
-                f"stop_after={stop_after} steps do not fit this run: {max_iter} epochs "
-                f"of {n_batches} minibatches take {max_iter * n_batches} steps."
-            )
-        if stop_after == 0:  # R = 1: the initial weights are the answer
-            history.stop_reason = "random_stop"
-            max_iter = 0
+    if callable(optimizer) and not isinstance(optimizer, torch.optim.Optimizer):
+        optimizer = optimizer(param_groups(module, strategy.extra_parameters()))
+    ctx = TrainingContext(
+        module=module, strategy=strategy, optimizer=optimizer, X=X, Y=Y,
+        sample_weight=sample_weight, errors=errors, history=History(), max_iter=max_iter,
+        batch_size=max(1, min(batch_size, X.shape[0])), params=list(module.parameters()),
+    )
+    callbacks = _with_defaults(strategy, callbacks)
+    hooks = {name: [getattr(cb, name) for cb in callbacks if overrides(cb, name)] for name in HOOKS}
+    begun: list[Callback] = []  # on_train_end only for callbacks that began
     module.train()
     try:
-        for epoch in range(max_iter):
-            if strategy.start_epoch(epoch, module, optimizer):
-                # The masks shrank: the best weights so far belong to a network that
-                # no longer exists, so only the pruned network's epochs compete now.
-                best_state, best_score = snapshot(module), -math.inf
-                history.best_epoch = epoch - 1  # the state as the previous epoch left it
-                no_improvement, best_stop_value = 0, math.inf
-            if lr_step_epochs and strategy.final:
-                factor = lr_step_factor ** (final_epochs // lr_step_epochs)
-                for g, lr in zip(optimizer.param_groups, base_lrs):
-                    g["lr"] = lr * factor
-            order = (
-                torch.randperm(n_samples, generator=generator).to(device)
-                if shuffle
-                else torch.arange(n_samples, device=device)
-            )
-            normalize = strategy.normalize_gradient
-            # The global normalizer reads the cache at every step; otherwise the
-            # batch errors are written once at the end of the epoch (a write per step
-            # costs ~7 % of an epoch of a small network).
-            live = strategy.needs_live_cache or strategy.log_cutoff is not None
-            pending = []
-            for start in range(0, n_samples, batch_size):
-                idx = order[start : start + batch_size]
-                xb, yb = X[idx], Y[idx]
-                swb = None if sample_weight is None else sample_weight[idx]
-                n_drawn = idx.shape[0]
-                if strategy.log_cutoff is not None:
-                    xb, yb, swb, idx = _fast_gradient_subset(
-                        module, per_sample_loss, strategy, xb, yb, swb, idx, errors
-                    )
-                e = per_sample_loss(module(xb), yb)
-                if live:
-                    errors[idx] = e.detach()
-                else:
-                    pending.append(e.detach())
-                loss = strategy.batch_loss(e, idx, swb, n_drawn)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                if masked:
-                    mask_gradients_(module, masked)
-                norm = _gradient_norm(step_params) if (record_grad_norm or normalize) else None
-                if record_grad_norm and norm is not None:
-                    norms.append(norm.detach())
-                if normalize:
-                    _normalize_gradients(step_params, norm)
-                optimizer.step()
-                if masked:
-                    apply_masks_(module, masked)
-                if after_step is not None:
-                    after_step(module)
-                steps += 1
-                if steps == stop_after:
-                    stopped = True
-                    break
-            if pending:
-                done = order[: sum(len(e) for e in pending)] if stopped else order
-                errors[done] = torch.cat(pending)
-
-            epoch_loss = strategy.epoch_loss(errors, sample_weight)
-            mean_error = float(
-                errors.mean()
-                if sample_weight is None
-                else (errors * sample_weight).sum() / sample_weight.sum()
-            )
-            history.loss.append(epoch_loss)
-            history.mean_error.append(mean_error)
-            history.lam.append(strategy.lam)
-            history.stage.append(strategy.stage)
-            if not (math.isfinite(epoch_loss) and _all_finite(module)):
-                history.stop_reason = "diverged"
-                break
-            if stopped:
-                # The iterate R is what random stopping returns: no best-weights
-                # bookkeeping, no λ update for a partial epoch; monitors still see it.
-                history.stop_reason = "random_stop"
-                if validation_score is not None:
-                    module.eval()
-                    history.validation_scores.append(float(validation_score(module)))
-                    module.train()
-                if progress is not None:
-                    progress.update(1)
-                break
-
-            if validation_score is not None:
-                module.eval()
-                score = float(validation_score(module))
-                module.train()
-                history.validation_scores.append(score)
-            else:
-                score = -mean_error
-            if score > best_score:
-                best_score = score
-                best_state = snapshot(module)
-                history.best_epoch = epoch
-
-            was_final = strategy.final
-            strategy.end_epoch(epoch_loss, errors)
-            if was_final:
-                final_epochs += 1
-
-            if progress is not None:
-                progress.update(1)
-                progress.set_postfix(
-                    loss=f"{epoch_loss:.4g}", lam=f"{strategy.lam or 0:.3g}", stage=history.stage[-1]
-                )
-
-            # Convergence, scikit-learn's MLP semantics, tested only once the strategy
-            # allows it (GDC stage 1 answers stagnancy by lowering λ, not by stopping).
-            # GDC is judged on the λ-free mean error, whose scale does not move with λ.
-            if not strategy.early_stopping_allowed or stop_after is not None:
-                no_improvement, best_stop_value = 0, math.inf
-                continue
-            if early_stopping and validation_score is not None:
-                value = -score
-            elif strategy.converge_on_mean_error:
-                value = mean_error
-            else:
-                value = epoch_loss
-            if value > best_stop_value - tol:
-                no_improvement += 1
-            else:
-                no_improvement = 0
-            best_stop_value = min(best_stop_value, value)
-            if no_improvement > n_iter_no_change:
-                history.stop_reason = "early_stopping" if early_stopping else "converged"
-                break
+        reasons = []
+        for cb in callbacks:
+            reasons.append(cb.on_train_begin(ctx))
+            begun.append(cb)
+        reason = _first_reason(reasons)
+        if reason is not None:
+            ctx.history.stop_reason = reason
+        else:
+            _run_epochs(ctx, per_sample_loss, masked, hooks, shuffle, generator)
     except KeyboardInterrupt:
-        history.stop_reason = "interrupted"
+        ctx.history.stop_reason = "interrupted"
     finally:
-        if progress is not None:
-            progress.close()
-
-    history.best_score = best_score
-    history.n_steps = steps
-    history.grad_norm = torch.stack(norms).cpu().tolist() if norms else []
-    if restore_best is None:
-        restore_best = early_stopping and validation_score is not None and stop_after is None
-    if history.stop_reason in ("diverged", "interrupted") or restore_best:
-        restore(module, best_state)
+        for cb in begun:
+            if overrides(cb, "on_train_end"):
+                cb.on_train_end(ctx)
+    ctx.history.n_steps = ctx.step
     module.eval()
-    return history
+    return ctx.history
 
 
-def _fast_gradient_subset(module, per_sample_loss, strategy, xb, yb, swb, idx, errors):
-    """Algorithm 1's fast gradient: backpropagate only samples that carry weight.
+def _with_defaults(strategy: Strategy, callbacks: list[Callback] | None) -> list[Callback]:
+    """The strategy's own callbacks, then the user's (default: convergence), and a
+    :class:`BestWeights` unless one was given."""
+    callbacks = [Convergence()] if callbacks is None else list(callbacks)
+    if not any(isinstance(cb, BestWeights) for cb in callbacks):
+        callbacks.insert(0, BestWeights())
+    return list(strategy.callbacks()) + callbacks
 
-    A forward pass without autograd finds the samples whose NRAE weight
-    exp(λ(e_k − e_M)) is below the strategy's cut-off; only the rest go through the
-    forward/backward pass that follows. The cache gets every sample's error.
-    """
-    with torch.no_grad():
-        e_all = per_sample_loss(module(xb), yb)
-    errors[idx] = e_all
-    weighted = e_all if swb is None else e_all.masked_fill(swb <= 0, -math.inf)
-    keep = strategy.lam * (e_all - weighted.max()) >= strategy.log_cutoff
-    if swb is not None:
-        keep &= swb > 0
-    if bool(keep.all()):
-        return xb, yb, swb, idx
-    return xb[keep], yb[keep], None if swb is None else swb[keep], idx[keep]
+
+def _first_reason(reasons) -> str | None:
+    """The first non-None reason, after every hook has run."""
+    found = None
+    for reason in list(reasons):
+        if found is None and reason is not None:
+            found = reason
+    return found
+
+
+def _run_epochs(ctx, per_sample_loss, masked, hooks, shuffle, generator) -> None:
+    strategy, history = ctx.strategy, ctx.history
+    n = ctx.n_samples
+    for epoch in range(ctx.max_iter):
+        ctx.epoch = epoch
+        ctx.structure_changed = bool(strategy.start_epoch(epoch, ctx.module, ctx.optimizer))
+        for hook in hooks["on_epoch_begin"]:
+            hook(ctx)
+        order = (
+            torch.randperm(n, generator=generator).to(ctx.X.device)
+            if shuffle
+            else torch.arange(n, device=ctx.X.device)
+        )
+        step_reason = _run_batches(ctx, per_sample_loss, masked, hooks, order)
+        ctx.partial = step_reason is not None
+        _record_epoch(ctx)
+        if not (math.isfinite(history.loss[-1]) and _all_finite(ctx.module)):
+            history.stop_reason = "diverged"
+            return
+        if not ctx.partial:
+            # No λ update for a partial epoch: random stopping returns this iterate.
+            strategy.end_epoch(history.loss[-1], ctx.errors)
+        ctx.validation_score = None
+        reason = _first_reason(hook(ctx) for hook in hooks["on_epoch_end"])
+        reason = step_reason or reason
+        if reason is not None:
+            history.stop_reason = reason
+            return
+
+
+def _run_batches(ctx, per_sample_loss, masked, hooks, order) -> str | None:
+    """One epoch of optimizer steps; the reason a step hook gave to stop, if any."""
+    strategy, module, optimizer = ctx.strategy, ctx.module, ctx.optimizer
+    X, Y, sample_weight, errors = ctx.X, ctx.Y, ctx.sample_weight, ctx.errors
+    # Strategies that read the cache at every step get it written at every step;
+    # otherwise the batch errors are written once at the end of the epoch (a write
+    # per step costs ~7 % of an epoch of a small network).
+    live = strategy.reads_error_cache
+    select = strategy.select_batch if overrides_select(strategy) else None
+    on_gradient, on_step_end = hooks["on_gradient"], hooks["on_step_end"]
+    pending, reason = [], None
+    for start in range(0, ctx.n_samples, ctx.batch_size):
+        idx = order[start : start + ctx.batch_size]
+        batch = (X[idx], Y[idx], None if sample_weight is None else sample_weight[idx], idx)
+        n_drawn = idx.shape[0]
+        if select is not None:
+            batch = select(module, per_sample_loss, batch, errors)
+        xb, yb, swb, idx = batch
+        e = per_sample_loss(module(xb), yb)
+        if live:
+            errors[idx] = e.detach()
+        else:
+            pending.append(e.detach())
+        loss = strategy.batch_loss(e, idx, swb, n_drawn)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if masked:
+            mask_gradients_(module, masked)
+        ctx._grad_norm = None
+        for hook in on_gradient:
+            hook(ctx)
+        optimizer.step()
+        if masked:
+            apply_masks_(module, masked)
+        ctx.step += 1
+        for hook in on_step_end:
+            reason = reason or hook(ctx)
+        if reason is not None:
+            break
+    if pending:
+        done = order[: sum(len(e) for e in pending)] if reason is not None else order
+        errors[done] = torch.cat(pending)
+    return reason
+
+
+def overrides_select(strategy: Strategy) -> bool:
+    return type(strategy).select_batch is not Strategy.select_batch
+
+
+def _record_epoch(ctx: TrainingContext) -> None:
+    """The epoch's criterion, mean error, λ and stage, from the error cache."""
+    strategy, errors, sample_weight = ctx.strategy, ctx.errors, ctx.sample_weight
+    history = ctx.history
+    history.loss.append(strategy.epoch_loss(errors, sample_weight))
+    mean = errors.mean() if sample_weight is None else (errors * sample_weight).sum() / sample_weight.sum()
+    history.mean_error.append(float(mean))
+    history.lam.append(strategy.lam)
+    history.stage.append(strategy.stage)

@@ -34,6 +34,7 @@ from torch.nn import functional as F
 
 from ..criteria import squared_errors
 from ..nn.activations import ACTIVATIONS, make_activation
+from .callbacks import GradientNormRecorder, ProgressBar
 from .loop import History, train
 from .strategies import MeanLoss
 
@@ -258,10 +259,8 @@ def pretrain_denoising(
             max_iter=epochs,
             batch_size=batch_size,
             generator=torch.Generator().manual_seed(seed + layer_index),
-            n_iter_no_change=epochs,  # the given number of epochs, no convergence test
-            tol=0.0,
-            verbose=verbose,
-            record_grad_norm=record_grad_norm,
+            # The given number of epochs: no convergence test.
+            callbacks=_callbacks(verbose, record_grad_norm, layer_index),
         )
         logs.append(
             dict(
@@ -308,3 +307,12 @@ def _clean_loss(
     if sample_weight is None:
         return float(errors.mean())
     return float((errors * sample_weight).sum() / sample_weight.sum())
+
+
+def _callbacks(verbose: int, record_grad_norm: bool, layer_index: int) -> list:
+    callbacks = []
+    if record_grad_norm:
+        callbacks.append(GradientNormRecorder())
+    if verbose:
+        callbacks.append(ProgressBar(desc=f"pretraining layer {layer_index + 1}"))
+    return callbacks

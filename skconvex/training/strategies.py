@@ -4,18 +4,21 @@ A strategy never iterates over data. The loop (:mod:`skconvex.training.loop`) as
 
 * ``start(errors, sample_weight)`` once, with the per-sample errors of the initial
   network on the whole training set (this is where ``lambda_init="auto"`` is resolved),
-* ``batch_loss(errors_b, idx, sample_weight_b)`` at every step: a scalar whose gradient
-  is the step direction,
+* ``start_epoch(epoch, module, optimizer)`` before each epoch: a structural change
+  (CPNA's pruning, :mod:`skconvex.training.cpna`); True when the masks shrank,
+* ``batch_loss(errors_b, idx, sample_weight_b, n_drawn)`` at every step: a scalar whose
+  gradient is the step direction,
 * ``epoch_loss(errors, sample_weight)``: the criterion on the training set, from the
   error cache the loop keeps (the latest ``e_k`` of every sample),
-* ``end_epoch(loss, errors)``: update λ and the stage,
-* ``start_epoch(epoch, module, optimizer)`` before each epoch: a structural change
-  (CPNA's pruning, :mod:`skconvex.training.cpna`); True when the masks shrank.
+* ``end_epoch(loss, errors)``: the end-of-epoch update (λ and the stage),
+* ``extra_parameters()``: the criterion's own learnable parameters (ANRAT's λ),
 
-and reads ``stage``, ``lam``, ``normalize_gradient`` (stage 2 of GDC), ``final``
-(the last stage, whose epochs the learning-rate step decay counts),
-``early_stopping_allowed`` (convergence and early-stopping tests may stop training
-now) and ``converge_on_mean_error`` (test convergence on the λ-free mean error).
+and records ``stage`` and ``lam`` in the history. A strategy's step rules enter as
+callbacks it owns (:meth:`Strategy.callbacks`: RVSM's sparse copy after each step,
+GDC's normalized gradient) and as :meth:`Strategy.select_batch` (GDC's fast gradient);
+``reads_error_cache`` asks the loop to write the cache at every step. The callbacks
+read ``final`` (the learning-rate steps count its epochs),
+``early_stopping_allowed`` and ``converge_on_mean_error`` (the convergence test).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from ..criteria import (
     lambda_critical,
     nrae,
 )
+from .callbacks import Callback, Stagnancy, StepHook, TrainingContext
 
 __all__ = [
     "Strategy",
@@ -124,12 +128,10 @@ class Strategy:
     """
 
     stage = "mean"
-    normalize_gradient = False
     final = True  # last stage: the learning-rate step decay counts its epochs
     early_stopping_allowed = True  # convergence and early-stopping tests may stop now
     converge_on_mean_error = False  # test convergence on the mean error, not the loss
-    needs_live_cache = False  # batch_loss reads the error cache, so write it every step
-    log_cutoff: float | None = None
+    reads_error_cache = False  # batch_loss reads the error cache: write it every step
 
     @property
     def lam(self) -> float | None:
@@ -176,9 +178,22 @@ class Strategy:
     def after_step(self, module) -> None:
         """Called after every optimizer step (RVSM updates its sparse copy u here).
 
-        The loop calls it only when a subclass overrides it: no cost on the hot path
-        otherwise.
+        Called only when a subclass overrides it (through :meth:`callbacks`): no cost
+        on the hot path otherwise.
         """
+
+    def select_batch(self, module, per_sample_loss, batch, errors):
+        """The part of a minibatch ``(X_b, Y_b, sample_weight_b, idx)`` to step on.
+
+        Called only when a subclass overrides it (GDC's fast gradient).
+        """
+        return batch
+
+    def callbacks(self) -> list[Callback]:
+        """The callbacks this strategy's step rules need, run before the user's."""
+        if type(self).after_step is not Strategy.after_step:
+            return [StepHook(self.after_step)]
+        return []
 
     def start_epoch(self, epoch: int, module, optimizer) -> bool:
         """Called before each epoch; may change the network (prune it, rescale it).
@@ -215,9 +230,13 @@ class _NRAEMixin:
     # on its own objective): judge convergence on the plain mean error.
     converge_on_mean_error = True
 
+    log_cutoff: float | None = None  # the fast gradient's (GDC sets it)
+
     @property
-    def needs_live_cache(self) -> bool:
-        return self.normalizer == "global"
+    def reads_error_cache(self) -> bool:
+        # The global normalizer reads the cache at every step; the fast gradient
+        # writes every sample's error into it while stepping on a subset.
+        return self.normalizer == "global" or self.log_cutoff is not None
 
     cache: Tensor | None = None  # the loop's error cache, set by start()
     cache_weight: Tensor | None = None
@@ -376,8 +395,8 @@ class GradualDeconvexification(ConstantNRAE):
         self.fast_gradient = fast_gradient
         self.rae_dtype = rae_dtype
         self.net_dtype = net_dtype
-        self._best = math.inf
-        self._wait = 0
+        # Stagnancy lowers λ here (the Convergence callback's detector stops instead).
+        self._stagnancy = Stagnancy(lambda_tol, lambda_patience, relative=True)
 
     # Stage-dependent behaviour, read by the loop.
     @property
@@ -439,18 +458,55 @@ class GradualDeconvexification(ConstantNRAE):
         if self.stage == "mean":
             return
         # Stagnancy: no relative decrease of lambda_tol within lambda_patience epochs.
-        # The first epoch after start or after a decay sets the reference (inf − τ·inf
-        # would be NaN and never compare true).
-        if self._best == math.inf or loss < self._best - self.lambda_tol * abs(self._best):
-            self._best = loss
-            self._wait = 0
-        else:
-            self._wait += 1
-        if self._wait >= self.lambda_patience:
+        # The first epoch after start or after a decay sets the reference.
+        if self._stagnancy.update(loss):
             self._lam *= self.lambda_decay
-            self._best = math.inf
-            self._wait = 0
         self._advance_stage(errors)
+
+    # Step rules, owned here: the loop knows nothing of them.
+    def callbacks(self) -> list[Callback]:
+        return [*super().callbacks(), _NormalizedStep(self)]
+
+    def select_batch(self, module, per_sample_loss, batch, errors):
+        if self.log_cutoff is None:
+            return batch
+        return _fast_gradient_subset(module, per_sample_loss, self, batch, errors)
+
+
+class _NormalizedStep(Callback):
+    """GDC stage 2's step rule: scale the gradient to unit norm (∇J/‖∇J‖)."""
+
+    def __init__(self, strategy: GradualDeconvexification):
+        self.strategy = strategy
+
+    def on_gradient(self, ctx: TrainingContext) -> None:
+        if not self.strategy.normalize_gradient:
+            return
+        norm = ctx.gradient_norm()
+        if norm is None:
+            return
+        scale = torch.where(norm > 0, 1.0 / norm, torch.zeros_like(norm))
+        torch._foreach_mul_([p.grad for p in ctx.params if p.grad is not None], scale)
+
+
+def _fast_gradient_subset(module, per_sample_loss, strategy, batch, errors):
+    """Algorithm 1's fast gradient: backpropagate only samples that carry weight.
+
+    A forward pass without autograd finds the samples whose NRAE weight
+    exp(λ(e_k − e_M)) is below the strategy's cut-off; only the rest go through the
+    forward/backward pass that follows. The cache gets every sample's error.
+    """
+    xb, yb, swb, idx = batch
+    with torch.no_grad():
+        e_all = per_sample_loss(module(xb), yb)
+    errors[idx] = e_all
+    weighted = e_all if swb is None else e_all.masked_fill(swb <= 0, -math.inf)
+    keep = strategy.lam * (e_all - weighted.max()) >= strategy.log_cutoff
+    if swb is not None:
+        keep &= swb > 0
+    if bool(keep.all()):
+        return batch
+    return xb[keep], yb[keep], None if swb is None else swb[keep], idx[keep]
 
 
 class AdaptiveLambda(_NRAEMixin, Strategy):
