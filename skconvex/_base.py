@@ -39,6 +39,7 @@ from .training.callbacks import (
     ProgressBar,
     RandomStopping,
     ValidationScore,
+    WeightDecay,
 )
 from .training.loop import param_groups
 
@@ -429,8 +430,9 @@ class NeuralNetMixin:
             if place != (data.device, data.dtype):
                 optimizer = None  # its state lives on the old device
         if optimizer is None:
-            decay = [p for n, p in self.module_.named_parameters() if not n.endswith("bias")]
-            groups = param_groups(self.module_, strategy.extra_parameters(), decay, self.alpha)
+            # Weight decay is the WeightDecay callback: one parameter group, one
+            # multi-tensor optimizer pass per step.
+            groups = param_groups(self.module_, strategy.extra_parameters())
             optimizer = self._make_optimizer_factory()(groups)
         else:
             self._update_optimizer(optimizer)
@@ -440,8 +442,6 @@ class NeuralNetMixin:
         """Continue with the optimizer's state but the current hyperparameters."""
         for group in optimizer.param_groups:
             group["lr"] = self.learning_rate_init
-            if group.get("weight_decay", 0) and "weight_decay" in group:
-                group["weight_decay"] = self.alpha
 
     def _continue_module(self) -> None:
         """Prepare the fitted module for a continued fit (RVSM restores its dense w)."""
@@ -466,6 +466,9 @@ class NeuralNetMixin:
         callbacks.append(BestWeights(restore=early and stop_after is None))
         if self.record_grad_norm:
             callbacks.append(GradientNormRecorder())
+        if self.alpha > 0:  # after every other gradient hook: norms exclude the penalty
+            decay = [p for n, p in self.module_.named_parameters() if not n.endswith("bias")]
+            callbacks.append(WeightDecay(decay, self.alpha))
         if self.verbose:
             callbacks.append(ProgressBar())
         return callbacks

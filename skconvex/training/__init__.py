@@ -12,6 +12,7 @@ from .callbacks import (
     Stagnancy,
     TrainingContext,
     ValidationScore,
+    WeightDecay,
 )
 from .cpna import ConnectionPruning, fsa_count, fsa_schedule
 from .rvsm import ADMMSplitting, RelaxedSplitting
@@ -51,6 +52,7 @@ __all__ = [
     "Strategy",
     "TrainingContext",
     "ValidationScore",
+    "WeightDecay",
     "auto_lambda",
     "fsa_count",
     "fsa_schedule",
