@@ -64,8 +64,16 @@ def torch_thread_limit():
 
 
 def to_tensor(a: np.ndarray, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    # from_numpy shares memory; read-only inputs (memmaps) must be copied first or
-    # torch warns that it cannot guarantee immutability.
-    if not a.flags.writeable:
-        a = np.array(a)
-    return torch.from_numpy(np.ascontiguousarray(a)).to(device=device, dtype=dtype)
+    """``a`` as a tensor, sharing its memory when dtype, device and layout allow.
+
+    Read-only inputs (a memmap chunk in ``partial_fit``) are shared too, not copied:
+    a copy doubled the memory of out-of-core training. torch warns that it cannot
+    guarantee immutability; skconvex only reads its inputs (indexing makes new
+    tensors), so the warning is silenced here and only here.
+    """
+    a = np.ascontiguousarray(a)
+    if a.flags.writeable:
+        return torch.from_numpy(a).to(device=device, dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return torch.from_numpy(a).to(device=device, dtype=dtype)

@@ -175,3 +175,18 @@ def test_dask_ml_incremental_trains_on_a_multi_chunk_dask_array(digits):
             by_hand.partial_fit(X[i : i + 150], y[i : i + 150], classes=np.arange(10))
     np.testing.assert_array_equal(est.predict_proba(X), by_hand.predict_proba(X))
     assert est.loss_curve_ == by_hand.loss_curve_
+
+
+def test_partial_fit_on_memmap_chunks_shares_their_memory(tmp_path, recwarn):
+    from skconvex._device import to_tensor
+
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "X.npy", rng.standard_normal((300, 5)).astype(np.float32))
+    X = np.load(tmp_path / "X.npy", mmap_mode="r")
+    t = to_tensor(X[:100], torch.float32, torch.device("cpu"))
+    assert t.data_ptr() == X[:100].ctypes.data  # no copy of a read-only chunk
+    y = X[:, 0] * 2.0
+    reg = GDCRegressor(hidden_layer_sizes=(8,), random_state=0)
+    for start in range(0, 300, 100):
+        reg.partial_fit(X[start : start + 100], y[start : start + 100])
+    assert reg.n_iter_ == 3 and not [w for w in recwarn if "not writable" in str(w.message)]
