@@ -135,9 +135,23 @@ _SHARED_PARAMETERS = """    subset : {"train", "test", "all"}, default="train"
 """
 
 
+_RAISES_DOC = """    Raises
+    ------
+    ValueError
+        If ``subset``, ``dtype`` or ``scale`` is not valid, a file is not a valid
+        IDX file of the expected kind (the message names it), or a checksum does
+        not match (the message names the file, the expected and the actual
+        digest).
+    FileNotFoundError
+        If files are missing; the message names them and the directory they
+        should be in.
+"""
+
+
 def _share_parameters(func):
     if func.__doc__:  # None under python -OO
         func.__doc__ = func.__doc__.replace("    %(shared_parameters)s\n", _SHARED_PARAMETERS)
+        func.__doc__ = func.__doc__.replace("%(raises)s", _RAISES_DOC)
     return func
 
 
@@ -211,17 +225,7 @@ def load_mnist(
     (data, target) : tuple if ``return_X_y`` is True
         ``data`` and ``target`` as described above.
 
-    Raises
-    ------
-    ValueError
-        If ``subset``, ``dtype`` or ``scale`` is not valid, a file is not a valid
-        IDX file of the expected kind (the message names it), or a checksum does
-        not match (the message names the file, the expected and the actual
-        digest).
-    FileNotFoundError
-        If files are missing; the message names them and the directory they
-        should be in.
-
+%(raises)s
     See Also
     --------
     load_fashion_mnist : The same for Fashion-MNIST.
@@ -342,17 +346,7 @@ def load_fashion_mnist(
     (data, target) : tuple if ``return_X_y`` is True
         ``data`` and ``target`` as described above.
 
-    Raises
-    ------
-    ValueError
-        If ``subset``, ``dtype`` or ``scale`` is not valid, a file is not a valid
-        IDX file of the expected kind (the message names it), or a checksum does
-        not match (the message names the file, the expected and the actual
-        digest).
-    FileNotFoundError
-        If files are missing; the message names them and the directory they
-        should be in.
-
+%(raises)s
     See Also
     --------
     load_mnist : The same for the MNIST digits.
@@ -618,3 +612,4 @@ def _describe(name, subset, y, target_names, dtype, scale, files, file_rows, ver
     ]
     body = "\n\n".join(textwrap.fill(p, width=79) for p in paragraphs)
     return f"{title}\n{'=' * len(title)}\n\n{body}\n"
+
