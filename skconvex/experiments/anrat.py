@@ -116,6 +116,63 @@ def select_config(records: list[dict], method: str) -> dict:
     return min(grid, key=lambda r: (r["val_error"], grid.index(r)))
 
 
+def _summarize_chosen(chosen: dict) -> dict:
+    """Per method: test/validation error summaries, seeds, selected settings and final λ."""
+    summary = {}
+    for method, recs in chosen.items():
+        summary[method] = dict(
+            test_error=error_summary(r["test_error"] for r in recs),
+            val_error=error_summary(r["val_error"] for r in recs),
+            seeds=[r["seed"] for r in recs], learning_rate=recs[0]["learning_rate"] if recs else None,
+            penalty=recs[0]["penalty"] if recs else None,
+            lambda_final=[r["lambda_final"] for r in recs],
+        )
+    return summary
+
+
+def _method_table(summary: dict) -> str:
+    """The main markdown table: the paper's Table 1 numbers beside ours, one row per method."""
+    labels = dict(anrat="ConvNets + ANRAT", anrat_dropout="ConvNets + ANRAT + dropout",
+                  ce="ConvNets + CE, same SGD (ours)")
+    paper = dict(PAPER_TABLE1)
+    table_rows = []
+    for method in ("anrat", "anrat_dropout", "ce"):
+        s = summary[method]
+        lam = [f"{v:.3g}" for v in s["lambda_final"] if v is not None]
+        table_rows.append([
+            labels[method], f"{paper[labels[method]]:.2f}" if labels[method] in paper else "—",
+            fmt_errors(s["test_error"]), len(s["seeds"]), fmt_errors(s["val_error"]),
+            s["learning_rate"], "—" if s["penalty"] is None else s["penalty"],
+            ", ".join(lam) if lam else "—",
+        ])
+    table = md_table(["method", "paper: test error %", "ours: test error % (mean ± std (min–max))", "runs",
+                      "ours: validation error %", "lr (selected)", "a (selected)", "final λ"], table_rows)
+    return table
+
+
+def _grid_table(records: list) -> str:
+    """Markdown table of every seed-0 validation-grid run."""
+    return md_table(
+        ["method", "lr", "a", "validation error %", "test error %", "best epoch", "λ: epoch 1 → best epoch → last",
+         "stop"],
+        [[r["method"], r["learning_rate"], "—" if r["penalty"] is None else r["penalty"],
+          f"{r['val_error']:.2f}", f"{r['test_error']:.2f}", r["best_epoch"],
+          "—" if r["lambda0"] is None else
+          f"{r['lambda0']:.3g} → {r['lambda_at_best']:.3g} → {r['lambda_final']:.3g}", r["stop_reason"]]
+         for r in records if r["phase"] == "grid"],
+    )
+
+
+def _diverged_summary(records: list) -> str:
+    """Per method, how many grid runs diverged (and at which learning rates)."""
+    return "; ".join(
+        f"{m}: {sum(r['stop_reason'] == 'diverged' for r in grid_recs)} of {len(grid_recs)}"
+        + (f" (lr {sorted({r['learning_rate'] for r in grid_recs if r['stop_reason'] == 'diverged'}, reverse=True)})"
+           if any(r["stop_reason"] == "diverged" for r in grid_recs) else "")
+        for m in ("anrat", "ce")
+        for grid_recs in [[r for r in records if r["method"] == m and r["phase"] == "grid"]])
+
+
 def _run(ctx: Context) -> Result:
     sizes = _sizes(ctx)
     n_seeds = ctx.n_seeds(3, 1)
@@ -137,47 +194,12 @@ def _run(ctx: Context) -> Result:
 
     chosen = dict(anrat=runs("anrat", best_anrat), ce=runs("ce", best_ce),
                   anrat_dropout=[r for r in records if r["method"] == "anrat_dropout"])
-    summary = {}
-    for method, recs in chosen.items():
-        summary[method] = dict(
-            test_error=error_summary(r["test_error"] for r in recs),
-            val_error=error_summary(r["val_error"] for r in recs),
-            seeds=[r["seed"] for r in recs], learning_rate=recs[0]["learning_rate"] if recs else None,
-            penalty=recs[0]["penalty"] if recs else None,
-            lambda_final=[r["lambda_final"] for r in recs],
-        )
-    labels = dict(anrat="ConvNets + ANRAT", anrat_dropout="ConvNets + ANRAT + dropout",
-                  ce="ConvNets + CE, same SGD (ours)")
-    paper = dict(PAPER_TABLE1)
-    table_rows = []
-    for method in ("anrat", "anrat_dropout", "ce"):
-        s = summary[method]
-        lam = [f"{v:.3g}" for v in s["lambda_final"] if v is not None]
-        table_rows.append([
-            labels[method], f"{paper[labels[method]]:.2f}" if labels[method] in paper else "—",
-            fmt_errors(s["test_error"]), len(s["seeds"]), fmt_errors(s["val_error"]),
-            s["learning_rate"], "—" if s["penalty"] is None else s["penalty"],
-            ", ".join(lam) if lam else "—",
-        ])
-    table = md_table(["method", "paper: test error %", "ours: test error % (mean ± std (min–max))", "runs",
-                      "ours: validation error %", "lr (selected)", "a (selected)", "final λ"], table_rows)
-    grid_table = md_table(
-        ["method", "lr", "a", "validation error %", "test error %", "best epoch", "λ: epoch 1 → best epoch → last",
-         "stop"],
-        [[r["method"], r["learning_rate"], "—" if r["penalty"] is None else r["penalty"],
-          f"{r['val_error']:.2f}", f"{r['test_error']:.2f}", r["best_epoch"],
-          "—" if r["lambda0"] is None else
-          f"{r['lambda0']:.3g} → {r['lambda_at_best']:.3g} → {r['lambda_final']:.3g}", r["stop_reason"]]
-         for r in records if r["phase"] == "grid"],
-    )
+    summary = _summarize_chosen(chosen)
+    table = _method_table(summary)
+    grid_table = _grid_table(records)
     a, c, d = (summary[k]["test_error"]["mean"] for k in ("anrat", "ce", "anrat_dropout"))
     n_tr, n_va = chosen["anrat"][0]["n_train"], chosen["anrat"][0]["n_val_heldout"]
-    diverged = "; ".join(
-        f"{m}: {sum(r['stop_reason'] == 'diverged' for r in grid_recs)} of {len(grid_recs)}"
-        + (f" (lr {sorted({r['learning_rate'] for r in grid_recs if r['stop_reason'] == 'diverged'}, reverse=True)})"
-           if any(r["stop_reason"] == "diverged" for r in grid_recs) else "")
-        for m in ("anrat", "ce")
-        for grid_recs in [[r for r in records if r["method"] == m and r["phase"] == "grid"]])
+    diverged = _diverged_summary(records)
     reruns = (f"the chosen settings were rerun on seeds 1–{n_seeds - 1} (dropout: seeds 0–{n_seeds - 1} "
               "at ANRAT's chosen settings)" if n_seeds > 1 else
               "one seed (0) per method; dropout at ANRAT's chosen settings")

@@ -267,45 +267,61 @@ def _gsp_sizes(ctx: Context) -> dict:
     return dict(z_start=0.2, z_max=3.0, z_step=0.4, retrain_epochs=1)
 
 
+def _row_summary(recs: list[dict]) -> dict:
+    """Summary entry of one table row: error summaries and per-run diagnostics of its runs."""
+    return dict(test_error=error_summary(r["test_error"] for r in recs),
+                seeds=[r["seed"] for r in recs],
+                val_error=error_summary(r["val_error"] for r in recs),
+                train_error=error_summary(r["train_error"] for r in recs),
+                epochs=[r["epochs"] for r in recs], final_stages=[r["final_stage"] for r in recs],
+                final_mean_sse=[r["final_mean_sse"] for r in recs],
+                lambda0=[r.get("lambda0") for r in recs],
+                fit_seconds_mean=float(np.mean([r["fit_seconds"] for r in recs])) if recs else None)
+
+
+def _row_cells(spec: dict, recs: list[dict], entry: dict) -> list:
+    """Table cells of one row spec: the paper's numbers beside ours."""
+    s = entry["test_error"]
+    paper = spec.get("paper")
+    lam0 = [v for v in entry["lambda0"] if v is not None]
+    return [spec["method"], spec["network"],
+            "—" if paper is None else ", ".join(f"{v:.2f}" for v in paper),
+            fmt_errors(s), len(recs), fmt_errors(entry["train_error"]),
+            f"{np.median(entry['final_mean_sse']):.3g}" if recs else "—",
+            f"{np.median(lam0):.3g}" if lam0 else "—",
+            ", ".join(sorted(set(entry["final_stages"]))), "—"]
+
+
+def _append_pruned_rows(spec: dict, recs: list[dict], table: list[list], summary: dict) -> None:
+    """Add the GSP-pruned rows (one per z variance in ``spec["prune"]``) to ``table``
+    and ``summary``."""
+    for variance in spec.get("prune", ()):
+        prs = [p for r in recs for p in r["pruning"] if p["variance"] == variance]
+        ps = error_summary(p["test_error"] for p in prs)
+        key = f"{spec['row']}+gsp_{variance}"
+        summary[key] = dict(
+            test_error=ps, sparsity=[p["sparsity"] for p in prs], best_z=[p["best_z"] for p in prs],
+            n_accepted=[p["n_accepted"] for p in prs],
+            val_error_before=[p["val_error_before"] for p in prs],
+            val_error_after=[p["val_error_after"] for p in prs],
+        )
+        pp = spec.get("paper_pruned")
+        pruned = ", ".join(
+            f"{100 * p['sparsity']:.0f} % at z_c {p['best_z']}" if p["best_z"] is not None
+            else "0 % (no step accepted)" for p in prs)
+        table.append([f"{spec['method']} + GSP ({'paper z' if variance == 'paper' else 'Gauss–Newton z'})",
+                      spec["network"], "—" if pp is None else ", ".join(f"{v:.2f}" for v in pp),
+                      fmt_errors(ps), len(prs), "—", "—", "—", "—", pruned])
+
+
 def _rows_from_records(rows: list[dict], records: list[dict]) -> tuple[list[list], dict]:
     """Table rows (ours beside the paper's) and the summary, one entry per row spec."""
     table, summary = [], {}
     for spec in rows:
         recs = [r for r in records if r["row"] == spec["row"]]
-        s = error_summary(r["test_error"] for r in recs)
-        entry = dict(test_error=s, seeds=[r["seed"] for r in recs],
-                     val_error=error_summary(r["val_error"] for r in recs),
-                     train_error=error_summary(r["train_error"] for r in recs),
-                     epochs=[r["epochs"] for r in recs], final_stages=[r["final_stage"] for r in recs],
-                     final_mean_sse=[r["final_mean_sse"] for r in recs],
-                     lambda0=[r.get("lambda0") for r in recs],
-                     fit_seconds_mean=float(np.mean([r["fit_seconds"] for r in recs])) if recs else None)
-        summary[spec["row"]] = entry
-        paper = spec.get("paper")
-        lam0 = [v for v in entry["lambda0"] if v is not None]
-        table.append([spec["method"], spec["network"],
-                      "—" if paper is None else ", ".join(f"{v:.2f}" for v in paper),
-                      fmt_errors(s), len(recs), fmt_errors(entry["train_error"]),
-                      f"{np.median(entry['final_mean_sse']):.3g}" if recs else "—",
-                      f"{np.median(lam0):.3g}" if lam0 else "—",
-                      ", ".join(sorted(set(entry["final_stages"]))), "—"])
-        for variance in spec.get("prune", ()):
-            prs = [p for r in recs for p in r["pruning"] if p["variance"] == variance]
-            ps = error_summary(p["test_error"] for p in prs)
-            key = f"{spec['row']}+gsp_{variance}"
-            summary[key] = dict(
-                test_error=ps, sparsity=[p["sparsity"] for p in prs], best_z=[p["best_z"] for p in prs],
-                n_accepted=[p["n_accepted"] for p in prs],
-                val_error_before=[p["val_error_before"] for p in prs],
-                val_error_after=[p["val_error_after"] for p in prs],
-            )
-            pp = spec.get("paper_pruned")
-            pruned = ", ".join(
-                f"{100 * p['sparsity']:.0f} % at z_c {p['best_z']}" if p["best_z"] is not None
-                else "0 % (no step accepted)" for p in prs)
-            table.append([f"{spec['method']} + GSP ({'paper z' if variance == 'paper' else 'Gauss–Newton z'})",
-                          spec["network"], "—" if pp is None else ", ".join(f"{v:.2f}" for v in pp),
-                          fmt_errors(ps), len(prs), "—", "—", "—", "—", pruned])
+        summary[spec["row"]] = entry = _row_summary(recs)
+        table.append(_row_cells(spec, recs, entry))
+        _append_pruned_rows(spec, recs, table, summary)
     return table, summary
 
 
@@ -355,10 +371,9 @@ def _table2_rows(ctx: Context) -> list[dict]:
     ]
 
 
-def _run_table2(ctx: Context) -> Result:
-    sizes = _table2_sizes(ctx)
-    n_seeds = ctx.n_seeds(5, 1 if ctx.tiny else 2)
-    rows = _table2_rows(ctx)
+def _train_table2(ctx: Context, rows: list[dict], sizes: dict, n_seeds: int) -> list[dict]:
+    """Train (and GSP-prune) every run of Table II; records in task order (row specs,
+    then seeds)."""
     tasks = []
     for spec in rows:
         for seed in _seed_list(n_seeds if spec.get("many_seeds") else 1):
@@ -370,6 +385,60 @@ def _run_table2(ctx: Context) -> Result:
     records = [None] * len(tasks)
     for i, rec in zip(order, done):
         records[i] = rec
+    return records
+
+
+def _gsp_holds(s: dict, networks: dict) -> list[str]:
+    """One finding per pruned network: GSP's sparsity and test error beside the paper's."""
+    holds = []
+    for key in ("gdc_rae_1000", "gdc_rae_500_1000", "gdc_rae_500_500_1000"):
+        base = s[key]["test_error"]["mean"]
+        parts = []
+        for variance, label in (("paper", "paper z"), ("gauss_newton", "Gauss–Newton z")):
+            p = s.get(f"{key}+gsp_{variance}")
+            if not p or p["test_error"]["n"] == 0:
+                continue
+            if not any(z is not None for z in p["best_z"]):
+                parts.append(f"{label}: no pruning step improved the validation error (network kept)")
+                continue
+            after = p["test_error"]["mean"]
+            parts.append(f"{label}: {', '.join(f'{100 * x:.0f} %' for x in p['sparsity'])} pruned, test "
+                         f"error {base:.2f} → {after:.2f} % ({'lower' if after < base else 'not lower'})")
+        paper_before = paper_row(PAPER_TABLE2, "GDC w/ RAE", networks[key])[0]
+        paper_after = paper_row(PAPER_TABLE2, "GDC w/ RAE + Pruning", networks[key])[0]
+        holds.append(f"GSP on {networks[key]} (paper: {paper_before:.2f} → {paper_after:.2f} %, 20–30 % pruned "
+                     f"at z_c 1.8–2.2): {'; '.join(parts)}.")
+    return holds
+
+
+def _stage_holds(s: dict, networks: dict, n_train: int) -> list[str]:
+    """Findings on GDC runs stuck in the NRAE stage (w/o RAE near chance; w/ RAE never
+    leaving stage 1)."""
+    holds = []
+    norae_train = s["gdc_norae_300"]["train_error"]["mean"]
+    if norae_train is not None and norae_train > 80.0:
+        holds.append(
+            f"GDC w/o RAE ends near chance (training error {norae_train:.1f} %, median mean SSE per "
+            f"sample {np.median(s['gdc_norae_300']['final_mean_sse']):.3g}, plain SSE's "
+            f"{np.median(s['sse_300']['final_mean_sse']):.3g}; ten outputs saturated on the wrong side "
+            "give up to 10·(1 + 1.7159)² = 73.8). Its steps are all global-normalizer NRAE steps, which "
+            f"weight the worst samples of a minibatch by up to K/B = {n_train // BATCH} times their "
+            "gradient (the paper's pairwise steps: up to K times); the RAE stage instead scales every "
+            "step to the learning rate.")
+    stuck = [networks[k] for k in ("gdc_rae_300", "gdc_rae_1000", "gdc_rae_500_1000", "gdc_rae_500_500_1000")
+             if "nrae" in s[k]["final_stages"]]
+    if stuck:
+        holds.append(
+            f"GDC w/ RAE on {', '.join(stuck)}: some runs ended in stage 1 (NRAE): λ₀ (auto) stayed above "
+            "λ_c = (ln F_max − ln K)/e_M for the whole budget, so they trained as GDC w/o RAE.")
+    return holds
+
+
+def _run_table2(ctx: Context) -> Result:
+    sizes = _table2_sizes(ctx)
+    n_seeds = ctx.n_seeds(5, 1 if ctx.tiny else 2)
+    rows = _table2_rows(ctx)
+    records = _train_table2(ctx, rows, sizes, n_seeds)
     table_rows, summary = _rows_from_records(rows, records)
     table = md_table(_HEADERS, table_rows)
     literature = md_table(
@@ -391,40 +460,9 @@ def _run_table2(ctx: Context) -> Result:
         f"{fmt_errors(s['ce_1000']['test_error'])} % (paper's quoted CE 1.78 %).",
     ]
     networks = {spec["row"]: spec["network"] for spec in rows}
-    for key in ("gdc_rae_1000", "gdc_rae_500_1000", "gdc_rae_500_500_1000"):
-        base = s[key]["test_error"]["mean"]
-        parts = []
-        for variance, label in (("paper", "paper z"), ("gauss_newton", "Gauss–Newton z")):
-            p = s.get(f"{key}+gsp_{variance}")
-            if not p or p["test_error"]["n"] == 0:
-                continue
-            if not any(z is not None for z in p["best_z"]):
-                parts.append(f"{label}: no pruning step improved the validation error (network kept)")
-                continue
-            after = p["test_error"]["mean"]
-            parts.append(f"{label}: {', '.join(f'{100 * x:.0f} %' for x in p['sparsity'])} pruned, test "
-                         f"error {base:.2f} → {after:.2f} % ({'lower' if after < base else 'not lower'})")
-        paper_before = paper_row(PAPER_TABLE2, "GDC w/ RAE", networks[key])[0]
-        paper_after = paper_row(PAPER_TABLE2, "GDC w/ RAE + Pruning", networks[key])[0]
-        holds.append(f"GSP on {networks[key]} (paper: {paper_before:.2f} → {paper_after:.2f} %, 20–30 % pruned "
-                     f"at z_c 1.8–2.2): {'; '.join(parts)}.")
+    holds += _gsp_holds(s, networks)
     n_train = sizes["n_train"] or 50000
-    norae_train = s["gdc_norae_300"]["train_error"]["mean"]
-    if norae_train is not None and norae_train > 80.0:
-        holds.append(
-            f"GDC w/o RAE ends near chance (training error {norae_train:.1f} %, median mean SSE per "
-            f"sample {np.median(s['gdc_norae_300']['final_mean_sse']):.3g}, plain SSE's "
-            f"{np.median(s['sse_300']['final_mean_sse']):.3g}; ten outputs saturated on the wrong side "
-            "give up to 10·(1 + 1.7159)² = 73.8). Its steps are all global-normalizer NRAE steps, which "
-            f"weight the worst samples of a minibatch by up to K/B = {n_train // BATCH} times their "
-            "gradient (the paper's pairwise steps: up to K times); the RAE stage instead scales every "
-            "step to the learning rate.")
-    stuck = [networks[k] for k in ("gdc_rae_300", "gdc_rae_1000", "gdc_rae_500_1000", "gdc_rae_500_500_1000")
-             if "nrae" in s[k]["final_stages"]]
-    if stuck:
-        holds.append(
-            f"GDC w/ RAE on {', '.join(stuck)}: some runs ended in stage 1 (NRAE): λ₀ (auto) stayed above "
-            "λ_c = (ln F_max − ln K)/e_M for the whole budget, so they trained as GDC w/o RAE.")
+    holds += _stage_holds(s, networks, n_train)
     notes = f"""
 **What is compared.** The paper's GDC rows of Table II beside ours; the paper's SSE and CE rows
 quote other papers (LeCun et al. 1998, Simard et al., Hinton et al.; listed below), so each has

@@ -313,33 +313,48 @@ def _paper_cell(name: str) -> str:
     return "; ".join(cells) or "–"
 
 
+def _method_rows(case: str, rs: list[dict], n_seeds: int, summary: dict) -> list[list]:
+    """Rows of the dense and splitting methods of one case; their means go into ``summary``."""
+    rows = []
+    for name in ["dense", *_SPLITTING]:
+        sel = [r for r in rs if r["method"] == name]
+        if not sel:
+            continue
+        summary[f"{case}/{name}"] = dict(
+            accuracy=float(np.mean([r["accuracy"] for r in sel])),
+            sparsity=float(np.mean([r["sparsity"] for r in sel])),
+        )
+        rows.append([case, name, _ms(r["accuracy"] for r in sel), _ms(r.get("accuracy_w") for r in sel),
+                     _ms(r["sparsity"] for r in sel), n_seeds, _paper_cell(name)])
+    return rows
+
+
+def _magnitude_rows(case: str, rs: list[dict], n_seeds: int) -> list[list]:
+    """Rows of magnitude pruning matched to each RVSM variant's sparsity, before and
+    after fine-tuning."""
+    rows = []
+    for matched in [n for n in _SPLITTING if n.startswith("RVSM-")]:
+        sel = [r for r in rs if r["method"] == "magnitude" and r["matched"] == matched]
+        if not sel:
+            continue
+        ft = sel[0]["finetune_epochs"]
+        rows.append([case, f"magnitude @ {matched}", _ms(r["accuracy"] for r in sel), "–",
+                     _ms(r["sparsity"] for r in sel), n_seeds, "–"])
+        rows.append([case, f"magnitude @ {matched} + {ft} ep. fine-tuning",
+                     _ms(r["accuracy_finetuned"] for r in sel), "–",
+                     _ms(r["sparsity_finetuned"] for r in sel), n_seeds, "–"])
+    return rows
+
+
 def summarize(records: list[dict]) -> tuple[list[list], dict]:
     """Table rows (mean±sd over seeds) and ``summary["<case>/<method>"]`` means."""
     rows, summary = [], {}
     present = {r["case"] for r in records}
     for case in [c for c in CASES if c in present]:  # the tasks ran longest first
         rs = [r for r in records if r["case"] == case]
-        seeds = sorted({r["seed"] for r in rs})
-        for name in ["dense", *_SPLITTING]:
-            sel = [r for r in rs if r["method"] == name]
-            if not sel:
-                continue
-            summary[f"{case}/{name}"] = dict(
-                accuracy=float(np.mean([r["accuracy"] for r in sel])),
-                sparsity=float(np.mean([r["sparsity"] for r in sel])),
-            )
-            rows.append([case, name, _ms(r["accuracy"] for r in sel), _ms(r.get("accuracy_w") for r in sel),
-                         _ms(r["sparsity"] for r in sel), len(seeds), _paper_cell(name)])
-        for matched in [n for n in _SPLITTING if n.startswith("RVSM-")]:
-            sel = [r for r in rs if r["method"] == "magnitude" and r["matched"] == matched]
-            if not sel:
-                continue
-            ft = sel[0]["finetune_epochs"]
-            rows.append([case, f"magnitude @ {matched}", _ms(r["accuracy"] for r in sel), "–",
-                         _ms(r["sparsity"] for r in sel), len(seeds), "–"])
-            rows.append([case, f"magnitude @ {matched} + {ft} ep. fine-tuning",
-                         _ms(r["accuracy_finetuned"] for r in sel), "–",
-                         _ms(r["sparsity_finetuned"] for r in sel), len(seeds), "–"])
+        n_seeds = len({r["seed"] for r in rs})
+        rows += _method_rows(case, rs, n_seeds, summary)
+        rows += _magnitude_rows(case, rs, n_seeds)
     return rows, summary
 
 

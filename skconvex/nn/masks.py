@@ -306,6 +306,74 @@ def sparsity(module: nn.Module) -> float:
 
 
 # --------------------------------------------------------------------- compact
+def _masked_linears(mlp: nn.Module) -> nn.ModuleList:
+    """The linear layers of an MLP whose weights all carry masks; raise otherwise."""
+    linears = getattr(mlp, "linears", None)
+    if linears is None or not all(isinstance(layer, nn.Linear) for layer in linears):
+        raise TypeError(
+            f"compact needs an MLP (a `linears` list of nn.Linear layers), got {type(mlp).__name__}."
+        )
+    if not all(hasattr(layer, "weight" + _SUFFIX) for layer in linears):
+        raise ValueError("compact needs masks on every weight; call add_masks and prune_ first.")
+    return linears
+
+
+def _remove_dead_units(activation, weights, wmasks, biases, bias_masks, alive) -> None:
+    """Fold constant hidden units into the next bias and drop dead units, in place, until stable.
+
+    A unit with no incoming connection outputs ``activation(bias)``: that constant
+    times its outgoing weights is added to the next layer's bias. Units with no
+    incoming or no outgoing connection are then marked dead in ``alive`` and their
+    rows/columns masked off; this repeats since removals can disconnect others.
+    """
+    changed = True
+    while changed:
+        changed = False
+        for h in range(len(alive)):
+            incoming = wmasks[h].any(dim=1)
+            outgoing = wmasks[h + 1].any(dim=0)
+            constant = alive[h] & ~incoming
+            if constant.any():
+                # The unit outputs activation(bias) whatever the input: fold it.
+                value = activation(biases[h][constant])
+                folded = (weights[h + 1][:, constant] * wmasks[h + 1][:, constant]) @ value
+                biases[h + 1] += folded
+                if bias_masks[h + 1] is not None:
+                    bias_masks[h + 1] |= folded != 0
+            dead = alive[h] & (~incoming | ~outgoing)
+            if dead.any():
+                alive[h] &= ~dead
+                wmasks[h][dead] = False
+                wmasks[h + 1][:, dead] = False
+                changed = True
+
+
+@torch.no_grad()
+def _compact_layer(
+    old: nn.Linear, w: Tensor, m: Tensor, b: Tensor, bias_mask, rows, cols
+) -> nn.Linear:
+    """A new masked linear layer keeping output units ``rows`` and input units ``cols`` of ``old``.
+
+    ``w``, ``m``, ``b`` and ``bias_mask`` are the (folded) weight, weight mask, bias and bias
+    mask of ``old``; ``rows`` / ``cols`` of None keep every unit.
+    """
+    if rows is not None:
+        w, m, b = w[rows], m[rows], b[rows]
+    if cols is not None:
+        w, m = w[:, cols], m[:, cols]
+    # A bias-free layer that received folded constants needs a bias now.
+    layer = nn.Linear(w.shape[1], w.shape[0], bias=old.bias is not None or bool(b.any()))
+    layer = layer.to(device=old.weight.device, dtype=old.weight.dtype)
+    layer.weight.copy_(w * m)
+    if layer.bias is not None:
+        layer.bias.copy_(b)
+    layer.register_buffer("weight" + _SUFFIX, m.clone())
+    if bias_mask is not None:
+        bm = bias_mask if rows is None else bias_mask[rows]
+        layer.register_buffer("bias" + _SUFFIX, bm.clone())
+    return layer
+
+
 @torch.no_grad()
 def compact(mlp: nn.Module) -> tuple[nn.Module, list[Tensor]]:
     """A smaller dense copy of a masked MLP that computes the same function.
@@ -347,13 +415,7 @@ def compact(mlp: nn.Module) -> tuple[nn.Module, list[Tensor]]:
     >>> torch.allclose(small(x), net.eval()(x), atol=1e-6)
     True
     """
-    linears = getattr(mlp, "linears", None)
-    if linears is None or not all(isinstance(layer, nn.Linear) for layer in linears):
-        raise TypeError(
-            f"compact needs an MLP (a `linears` list of nn.Linear layers), got {type(mlp).__name__}."
-        )
-    if not all(hasattr(layer, "weight" + _SUFFIX) for layer in linears):
-        raise ValueError("compact needs masks on every weight; call add_masks and prune_ first.")
+    linears = _masked_linears(mlp)
     activation = mlp.activation
     weights = [layer.weight.detach().clone() for layer in linears]
     wmasks = [layer.weight_mask.clone() for layer in linears]
@@ -363,30 +425,11 @@ def compact(mlp: nn.Module) -> tuple[nn.Module, list[Tensor]]:
     ]
     device = linears[0].weight.device
     alive = [torch.ones(layer.out_features, dtype=torch.bool, device=device) for layer in linears[:-1]]
-    changed = True
     # Bias entries that receive a folded constant must be kept (a masked entry is zero).
     bias_masks = [
         layer.bias_mask.clone() if hasattr(layer, "bias" + _SUFFIX) else None for layer in linears
     ]
-    while changed:
-        changed = False
-        for h in range(len(alive)):
-            incoming = wmasks[h].any(dim=1)
-            outgoing = wmasks[h + 1].any(dim=0)
-            constant = alive[h] & ~incoming
-            if constant.any():
-                # The unit outputs activation(bias) whatever the input: fold it.
-                value = activation(biases[h][constant])
-                folded = (weights[h + 1][:, constant] * wmasks[h + 1][:, constant]) @ value
-                biases[h + 1] += folded
-                if bias_masks[h + 1] is not None:
-                    bias_masks[h + 1] |= folded != 0
-            dead = alive[h] & (~incoming | ~outgoing)
-            if dead.any():
-                alive[h] &= ~dead
-                wmasks[h][dead] = False
-                wmasks[h + 1][:, dead] = False
-                changed = True
+    _remove_dead_units(activation, weights, wmasks, biases, bias_masks, alive)
     # An empty layer keeps one disconnected unit (a layer needs a width of 1).
     kept = [
         a.nonzero().flatten() if a.any() else torch.zeros(1, dtype=torch.long, device=device)
@@ -397,22 +440,9 @@ def compact(mlp: nn.Module) -> tuple[nn.Module, list[Tensor]]:
     cols = [None, *kept]
     new_layers = []
     for i, old in enumerate(linears):
-        w, m, b = weights[i], wmasks[i], biases[i]
-        if rows[i] is not None:
-            w, m, b = w[rows[i]], m[rows[i]], b[rows[i]]
-        if cols[i] is not None:
-            w, m = w[:, cols[i]], m[:, cols[i]]
-        # A bias-free layer that received folded constants needs a bias now.
-        layer = nn.Linear(w.shape[1], w.shape[0], bias=old.bias is not None or bool(b.any()))
-        layer = layer.to(device=old.weight.device, dtype=old.weight.dtype)
-        layer.weight.copy_(w * m)
-        if layer.bias is not None:
-            layer.bias.copy_(b)
-        layer.register_buffer("weight" + _SUFFIX, m.clone())
-        if bias_masks[i] is not None:
-            bm = bias_masks[i] if rows[i] is None else bias_masks[i][rows[i]]
-            layer.register_buffer("bias" + _SUFFIX, bm.clone())
-        new_layers.append(layer)
+        new_layers.append(
+            _compact_layer(old, weights[i], wmasks[i], biases[i], bias_masks[i], rows[i], cols[i])
+        )
     small.linears = nn.ModuleList(new_layers)
     small.rebuild_plan_()
     return small.eval(), kept
