@@ -337,7 +337,7 @@ def _run_batches(ctx, per_sample_loss, masked, hooks, order) -> str | None:
     # otherwise the batch errors are written once at the end of the epoch (a write
     # per step costs ~7 % of an epoch of a small network).
     live = strategy.reads_error_cache
-    select = strategy.select_batch if overrides_select(strategy) else None
+    select = strategy.select_batch if _overrides_select(strategy) else None
     on_gradient, on_step_end = hooks["on_gradient"], hooks["on_step_end"]
     pending, reason = [], None
     for start in range(0, ctx.n_samples, ctx.batch_size):
@@ -364,8 +364,8 @@ def _run_batches(ctx, per_sample_loss, masked, hooks, order) -> str | None:
         if masked:
             apply_masks_(module, masked)
         ctx.step += 1
-        for hook in on_step_end:
-            reason = reason or hook(ctx)
+        if on_step_end:  # every hook sees the step, even after one asked to stop
+            reason = _first_reason(hook(ctx) for hook in on_step_end)
         if reason is not None:
             break
     if pending:
@@ -374,7 +374,7 @@ def _run_batches(ctx, per_sample_loss, masked, hooks, order) -> str | None:
     return reason
 
 
-def overrides_select(strategy: Strategy) -> bool:
+def _overrides_select(strategy: Strategy) -> bool:
     return type(strategy).select_batch is not Strategy.select_batch
 
 
