@@ -7,6 +7,8 @@ import hashlib
 import os
 import re
 import struct
+import tracemalloc
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -578,3 +580,75 @@ def test_real_uncompressed_and_recompressed_files_pass_the_checksum(tmp_path, re
     (tmp_path / "mnist" / "t10k-images.idx3-ubyte").write_bytes(images[:-1] + b"\x01")
     with pytest.raises(ValueError, match=r"t10k-images\.idx3-ubyte: SHA-256 mismatch"):
         load_mnist(tmp_path, "test")
+
+
+# --- hostile files: read with bounded memory, every error names the file -------------------
+
+
+def _gzip_bomb(path: Path, head: bytes, mebibytes: int) -> None:
+    """A gzip file of ``head`` then ``mebibytes`` MiB of zeros, about 1 kB per MiB.
+
+    Members of one MiB of zeros each, repeated (a valid multi-member gzip file, as
+    ``gzip`` itself reads them): no time is spent compressing.
+    """
+    zeros = gzip.compress(bytes(1 << 20), mtime=0)
+    with open(path, "wb") as f:
+        f.write(gzip.compress(head, mtime=0))
+        for _ in range(mebibytes):
+            f.write(zeros)
+
+
+def _peak_memory(func) -> tuple[BaseException, int]:
+    """The exception ``func()`` raises and the peak of Python's allocations meanwhile."""
+    tracemalloc.start()
+    try:
+        func()
+    except Exception as exc:  # noqa: BLE001 - returned for the caller to check
+        error = exc
+    else:
+        raise AssertionError("no exception")
+    finally:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    return error, peak
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_gzip_bomb_is_refused_without_inflating_it(tmp_path, verify):
+    """The issue's case: a 1 MB t10k-images .gz that inflates to 1 GiB, with a valid header.
+    It is refused at the size of the original (or that the header announces: the same
+    7.8 MB here), and memory stays near that size, far below the 1 GiB."""
+    directory = tmp_path / "mnist"
+    _write_part(directory, "t10k", TEST_IMAGES, TEST_LABELS)
+    images = directory / "t10k-images-idx3-ubyte.gz"
+    _gzip_bomb(images, struct.pack(">IIII", 0x803, 10000, 28, 28), mebibytes=1024)
+    assert images.stat().st_size < 1_200_000
+    error, peak = _peak_memory(lambda: load_mnist(tmp_path, "test", verify_checksum=verify))
+    assert isinstance(error, ValueError)
+    limit = 16 + 10000 * 784
+    source = "the size of the original file" if verify else "the size its IDX header announces"
+    assert str(error).startswith(
+        f"{images}: too long: the content goes past {limit} bytes ({source}); reading stopped"
+    )
+    assert peak < 2 * limit + (4 << 20), peak  # about the limit: 1 GiB was never inflated
+
+
+def test_file_larger_than_the_header_allows_is_refused_before_reading(tmp_path):
+    _home(tmp_path, gz=False, parts=("t10k",))
+    labels = tmp_path / "mnist" / "t10k-labels-idx1-ubyte"
+    labels.write_bytes(_idx_labels(TEST_LABELS) + bytes(1 << 20))
+    with pytest.raises(ValueError) as info:
+        load_mnist(tmp_path, "test", verify_checksum=False)
+    assert str(info.value) == (
+        f"{labels}: too long: {10 + (1 << 20)} bytes on disk, but the content may have at "
+        "most 10 bytes (the size its IDX header announces); refused without reading it."
+    )
+
+
+def test_truncated_gzip_names_the_file_even_in_the_header(tmp_path):
+    _home(tmp_path)
+    path = tmp_path / "mnist" / "train-labels-idx1-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:12])  # the gzip header only: no data at all
+    with pytest.raises(ValueError, match=re.escape(f"{path}: cannot decompress")) as info:
+        load_mnist(tmp_path, verify_checksum=False)
+    assert isinstance(info.value.__cause__, EOFError)

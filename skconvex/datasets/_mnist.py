@@ -7,18 +7,16 @@ The files are the four original IDX files of each data set, read from
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import os
 import struct
 import textwrap
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from ._files import read_capped, read_head, verify_digests
 from ._home import get_data_home
 
 __all__ = ["load_fashion_mnist", "load_mnist"]
@@ -28,6 +26,7 @@ _PARTS = {"train": ("train",), "test": ("t10k",), "all": ("train", "t10k")}
 _N_ROWS = _N_COLS = 28
 _N_PIXELS = _N_ROWS * _N_COLS
 _N_CLASSES = 10
+_N_ORIGINAL = {"train": 60000, "t10k": 10000}  # images in the original files
 _IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions
 _LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension
 
@@ -132,6 +131,10 @@ _SHARED_PARAMETERS = """    subset : {"train", "test", "all"}, default="train"
         re-compressed copy passes too if its decompressed content has the digest
         of the original content. An uncompressed file must have the digest of the
         original content. Tiny or modified files need ``verify_checksum=False``.
+        Either way the IDX header is read first and fixes the size of the content
+        (with ``verify_checksum=True`` at most the original's): gzip files are
+        inflated in chunks and refused as soon as they go past that size, so a
+        small file that inflates to gigabytes never fills the memory.
 """
 
 
@@ -139,8 +142,9 @@ _RAISES_DOC = """    Raises
     ------
     ValueError
         If ``subset``, ``dtype`` or ``scale`` is not valid, a file is not a valid
-        IDX file of the expected kind (the message names it), or a checksum does
-        not match (the message names the file, the expected and the actual
+        IDX file of the expected kind, is corrupt, truncated or longer than its
+        header (or the original) allows (the message names it), or a checksum
+        does not match (the message names the file, the expected and the actual
         digest).
     FileNotFoundError
         If files are missing; the message names them and the directory they
@@ -422,15 +426,8 @@ def _load(name, data_home, subset, return_X_y, as_frame, dtype, scale, verify_ch
     pixel_parts, label_parts, file_rows = [], [], []
     for part in _PARTS[subset]:
         images_path, labels_path = found[f"{part}-images"], found[f"{part}-labels"]
-        content = _read(images_path, name, f"{part}-images", verify_checksum)
-        images = _parse_idx(images_path, content, _IMAGES_MAGIC, "images")
-        content = _read(labels_path, name, f"{part}-labels", verify_checksum)
-        labels = _parse_idx(labels_path, content, _LABELS_MAGIC, "labels")
-        if (images.shape[1], images.shape[2]) != (_N_ROWS, _N_COLS):
-            raise ValueError(
-                f"{images_path}: images are {images.shape[1]} x {images.shape[2]}; "
-                f"expected {_N_ROWS} x {_N_COLS}."
-            )
+        images = _read_idx(images_path, name, f"{part}-images", verify_checksum)
+        labels = _read_idx(labels_path, name, f"{part}-labels", verify_checksum)
         if len(images) != len(labels):
             raise ValueError(
                 f"{images_path} has {len(images)} images but {labels_path} has "
@@ -524,45 +521,43 @@ def _find(directory: Path, stem: str) -> Path | None:
     return None
 
 
-def _read(path: Path, name: str, stem: str, verify_checksum: bool) -> bytes:
-    """The (decompressed) content of ``path``, its SHA-256 checked if asked."""
-    stored = path.read_bytes()
-    compressed = path.name.endswith(".gz")
-    content = stored
-    if compressed:
-        try:
-            content = gzip.decompress(stored)
-        except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
-            raise ValueError(
-                f"{path}: cannot decompress (corrupt or truncated gzip file): {exc}"
-            ) from exc
+def _original_size(stem: str) -> int:
+    """Bytes of the original uncompressed file ``stem`` (the same for both data sets)."""
+    part, kind = stem.split("-")
+    n = _N_ORIGINAL[part]
+    return 16 + n * _N_PIXELS if kind == "images" else 8 + n
+
+
+def _read_idx(path: Path, name: str, stem: str, verify_checksum: bool) -> np.ndarray:
+    """The uint8 array of the IDX file ``path``: header first, then the capped content.
+
+    The header is read and checked before the data, and fixes the size of the content;
+    with ``verify_checksum`` that size is at most the original's. Reading stops past
+    that size, so a file that inflates beyond it is refused with bounded memory.
+    """
+    magic, what = (_IMAGES_MAGIC, "images") if stem.endswith("images") else (_LABELS_MAGIC, "labels")
+    header = 4 + 4 * (magic & 0xFF)
+    shape = _parse_header(path, read_head(path, header), magic, what)
+    announced = header + int(np.prod(shape, dtype=np.int64))
+    limit, source = announced, "the size its IDX header announces"
+    if verify_checksum and _original_size(stem) <= announced:
+        limit, source = _original_size(stem), "the size of the original file"
+    content = read_capped(path, limit, source)
     if verify_checksum:
-        gz_digest, content_digest = _SHA256[name][stem]
-        actual = hashlib.sha256(stored).hexdigest()
-        if compressed:
-            if actual != gz_digest:
-                actual_content = hashlib.sha256(content).hexdigest()
-                if actual_content != content_digest:
-                    raise ValueError(
-                        f"{path}: SHA-256 mismatch: expected {gz_digest} (the published "
-                        f"digest of the original file), got {actual}; the decompressed "
-                        f"content has {actual_content}, expected {content_digest}. The file "
-                        "is not the original; pass verify_checksum=False to read it anyway."
-                    )
-        elif actual != content_digest:
-            raise ValueError(
-                f"{path}: SHA-256 mismatch: expected {content_digest} (the digest of the "
-                f"original uncompressed file), got {actual}. The file is not the original; "
-                "pass verify_checksum=False to read it anyway."
-            )
-    return content
+        verify_digests(path, content, *_SHA256[name][stem])
+    if len(content) != announced:  # read_capped refused anything longer
+        raise ValueError(
+            f"{path}: truncated: the header announces {what} of shape {shape}, "
+            f"{announced} bytes in all, but the file has {len(content)}."
+        )
+    return np.frombuffer(content, dtype=np.uint8, offset=header).reshape(shape)
 
 
-def _parse_idx(path: Path, content: bytes, magic: int, what: str) -> np.ndarray:
-    """The uint8 array of an IDX file of unsigned bytes, its header checked."""
-    if len(content) < 4:
-        raise ValueError(f"{path}: truncated IDX file ({len(content)} bytes, no header).")
-    (actual_magic,) = struct.unpack(">I", content[:4])
+def _parse_header(path: Path, head: bytes, magic: int, what: str) -> tuple[int, ...]:
+    """The shape an IDX header of unsigned bytes announces, checked (28 x 28 images)."""
+    if len(head) < 4:
+        raise ValueError(f"{path}: truncated IDX file ({len(head)} bytes, no header).")
+    (actual_magic,) = struct.unpack(">I", head[:4])
     if actual_magic != magic:
         raise ValueError(
             f"{path}: bad magic number 0x{actual_magic:08X}; expected 0x{magic:08X} "
@@ -570,19 +565,14 @@ def _parse_idx(path: Path, content: bytes, magic: int, what: str) -> np.ndarray:
         )
     ndim = magic & 0xFF
     header = 4 + 4 * ndim
-    if len(content) < header:
+    if len(head) < header:
+        raise ValueError(f"{path}: truncated IDX header ({len(head)} bytes, expected {header}).")
+    shape = struct.unpack(f">{ndim}I", head[4:header])
+    if what == "images" and shape[1:] != (_N_ROWS, _N_COLS):
         raise ValueError(
-            f"{path}: truncated IDX header ({len(content)} bytes, expected {header})."
+            f"{path}: images are {shape[1]} x {shape[2]}; expected {_N_ROWS} x {_N_COLS}."
         )
-    shape = struct.unpack(f">{ndim}I", content[4:header])
-    expected = header + int(np.prod(shape, dtype=np.int64))
-    if len(content) != expected:
-        problem = "truncated" if len(content) < expected else "too long"
-        raise ValueError(
-            f"{path}: {problem}: the header announces {what} of shape {shape}, "
-            f"{expected} bytes in all, but the file has {len(content)}."
-        )
-    return np.frombuffer(content, dtype=np.uint8, offset=header).reshape(shape)
+    return shape
 
 
 # --- DESCR ---------------------------------------------------------------------------
