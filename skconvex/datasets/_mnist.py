@@ -535,7 +535,8 @@ def _read_idx(path: Path, name: str, stem: str, verify_checksum: bool) -> np.nda
     with ``verify_checksum`` that size is at most the original's. Reading stops past
     that size, so a file that inflates beyond it is refused with bounded memory.
     """
-    magic, what = (_IMAGES_MAGIC, "images") if stem.endswith("images") else (_LABELS_MAGIC, "labels")
+    images = stem.endswith("images")
+    magic, what = (_IMAGES_MAGIC, "images") if images else (_LABELS_MAGIC, "labels")
     header = 4 + 4 * (magic & 0xFF)
     shape = _parse_header(path, read_head(path, header), magic, what)
     announced = header + int(np.prod(shape, dtype=np.int64))

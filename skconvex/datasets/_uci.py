@@ -7,6 +7,7 @@ Nothing is downloaded.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import textwrap
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from ._files import read_capped, verify_digests
 from ._home import get_data_home
 
 __all__ = ["UCI_DATASETS", "load_uci"]
@@ -75,6 +77,34 @@ _ISOLET_PARTS = ("isolet1+2+3+4", "isolet5")  # training part, test part
 _ISOLET_ROWS = {"isolet1+2+3+4": 6238, "isolet5": 1559}
 _ISOLET_N_FEATURES = 617
 
+# Size and SHA-256 of each original file (uncompressed), from shared/data/README.md.
+_ORIGINALS: dict[str, tuple[int, str]] = {
+    "car.data": (51867, "b703a9ac69f11e64ce8c223c0a40de4d2e9d769f7fb20be5f8f2e8a619893d83"),
+    "segmentation.data": (
+        34842,
+        "ed5b5aee8081bbe875357149f73f50d7085e22cc0897f5b52eb7b52fea969a5b",
+    ),
+    "segmentation.test": (
+        345084,
+        "2e9e966479d54c6aaec309059376dd9c89c1b46bf3a23aceeefb36d20d93a189",
+    ),
+    "optdigits.tra": (563639, "e1b683cc211604fe8fd8c4417e6a69f31380e0c61d4af22e93cc21e9257ffedd"),
+    "optdigits.tes": (264712, "6ebb3d2fee246a4e99363262ddf8a00a3c41bee6014c373ed9d9216ba7f651b8"),
+    "mfeat-fou": (1826000, "d2bed48a4d302efe77bd80d52e16a211e99efe6fee9baf1c28dcc199c43c50ad"),
+    "mfeat-fac": (2162000, "83be9bc9fd50c6dd0b0532f6b6101956f1cf51c71b33f22d3f0cd2b5befb31b5"),
+    "mfeat-kar": (1922000, "db832668544497d0c06a2c1d1bfa0e17ba672812b7cfa6ed19f0941e19e1d7fa"),
+    "mfeat-pix": (1442000, "70a1cd033add46614464a8740ddc23c3693765985bde52ccb6b702bff23b64f1"),
+    "mfeat-zer": (1318000, "d4a0e302f2f61e823b906f78818c7c0ef078c0bbc23022affd6607d60ecfe4f3"),
+    "mfeat-mor": (182000, "8767b326d874f096de06d525a2df4e610f4e9dfe91e29c250d8a3054907e3b61"),
+    "isolet5.data": (8110875, "d3409bb424f2bf9a68d0d07d4824b1d776b430d2e49c1207f00502a9e2f2a899"),
+    # isolet1+2+3+4.data: no copy and no published digest; read unverified
+}
+# SHA-256 of the distributed gzip files (gzip -9 -n, so reproducible).
+_GZ_SHA256 = {"isolet5.data": "04480fc5e0bbefc46fce06ccc0f90549f5009835dbf296533d1a6ce2009a4b9b"}
+# The most an unverified file may hold (the largest original, isolet1+2+3+4.data, is
+# about 32 MB): reading stops there, whatever a gzip file inflates to.
+_UNVERIFIED_LIMIT = 1 << 28
+
 
 def load_uci(
     name: str,
@@ -83,6 +113,7 @@ def load_uci(
     return_X_y: bool = False,
     as_frame: bool = False,
     views: str | Sequence[str] = ("fac",),
+    verify_checksum: bool = True,
 ) -> Bunch | tuple[np.ndarray, np.ndarray] | tuple[pd.DataFrame, pd.Series]:
     """Load one of the UCI data sets of the CPNA paper's Table 2 from local files.
 
@@ -145,6 +176,15 @@ def load_uci(
         concatenate, in the order given; ``"all"`` is all six in that order (649
         features). The default is the 216 ``fac`` features, the setting of the
         CPNA paper's Table 2. Leave at the default for the other data sets.
+    verify_checksum : bool, default=True
+        Check the size and SHA-256 of each file read against the original UCI
+        file (``isolet5.data.gz`` passes with the digest of the distributed
+        gzip file or of its decompressed content); an edited value is refused.
+        The training part of ISOLET, ``isolet1+2+3+4.data``, has no published
+        digest and is read unchecked (``DESCR`` says which files were checked).
+        Tiny or modified files need ``verify_checksum=False``; they are then read
+        up to 256 MiB. Reading stops past the expected size either way, so a small
+        gzip file that inflates to gigabytes never fills the memory.
 
     Returns
     -------
@@ -178,8 +218,9 @@ def load_uci(
     Raises
     ------
     ValueError
-        If ``name`` or ``views`` is not valid, or a file does not have the
-        expected layout.
+        If ``name`` or ``views`` is not valid, a file does not have the expected
+        layout, is corrupt, truncated or too long, or its checksum does not match
+        (every message names the file).
     FileNotFoundError
         If a file is missing; the message names it and the directory it should
         be in.
@@ -202,7 +243,7 @@ def load_uci(
     >>> _ = (car_dir / "car.data").write_text(
     ...     "vhigh,vhigh,2,2,small,low,unacc\\nlow,med,5more,more,big,high,vgood\\n"
     ... )
-    >>> car = load_uci("car", data_home=tmp.name)
+    >>> car = load_uci("car", data_home=tmp.name, verify_checksum=False)
     >>> car.data.shape
     (2, 21)
     >>> car.feature_names[:5]
@@ -211,9 +252,18 @@ def load_uci(
     array([0., 0., 0., 1., 0., 0., 1., 0.])
     >>> car.target.tolist(), car.target_names.tolist()
     (['unacc', 'vgood'], ['unacc', 'vgood'])
-    >>> X, y = load_uci("car", data_home=tmp.name, return_X_y=True, as_frame=True)
+    >>> X, y = load_uci(
+    ...     "car", data_home=tmp.name, return_X_y=True, as_frame=True, verify_checksum=False
+    ... )
     >>> X.columns[-3:].tolist(), y.name
     (['safety=low', 'safety=med', 'safety=high'], 'target')
+
+    The checksums are those of the original files, so the tiny file fails them:
+
+    >>> load_uci("car", data_home=tmp.name)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: .../car.data: SHA-256 mismatch: expected b703a9ac...
     >>> tmp.cleanup()
 
     With the real files in ``~/skconvex_data/uci/`` (or where ``SKCONVEX_DATA``
@@ -229,23 +279,26 @@ def load_uci(
     mfeat_views = _check_views(views, name)
     directory = get_data_home(data_home).absolute() / "uci" / name
 
+    read = functools.partial(_read_file, verify=bool(verify_checksum))
     extra: dict[str, object] = {}
     if name == "car":
-        X, y_parts, feature_names, files = _load_car(directory)
+        X, y_parts, feature_names, files = _load_car(directory, read)
     elif name == "segmentation":
-        X, y_parts, feature_names, files = _load_segmentation(directory)
+        X, y_parts, feature_names, files = _load_segmentation(directory, read)
     elif name == "optdigits":
-        X, y_parts, feature_names, files = _load_optdigits(directory)
+        X, y_parts, feature_names, files = _load_optdigits(directory, read)
     elif name == "mfeat":
-        X, y_parts, feature_names, files = _load_mfeat(directory, mfeat_views)
+        X, y_parts, feature_names, files = _load_mfeat(directory, mfeat_views, read)
         extra["views"] = mfeat_views
     else:
-        X, y_parts, feature_names, files, parts = _load_isolet(directory)
+        X, y_parts, feature_names, files, parts = _load_isolet(directory, read)
         extra["parts"] = parts
 
     file_rows = [len(X)] * len(files) if name == "mfeat" else [len(part) for part in y_parts]
     y = np.concatenate(y_parts)
-    descr = _describe(name, y, len(feature_names), files, file_rows, mfeat_views)
+    descr = _describe(
+        name, y, len(feature_names), files, file_rows, mfeat_views, bool(verify_checksum)
+    )
     frame = None
     data: np.ndarray | pd.DataFrame = X
     target: np.ndarray | pd.Series = y
@@ -317,13 +370,28 @@ def _require(directory: Path, filenames: Sequence[str]) -> list[Path]:
     return paths
 
 
-def _read_table(path: Path, n_columns: int, dtype, source=None, **kwargs) -> pd.DataFrame:
-    """``pd.read_csv`` of ``source`` (default ``path``) without header.
+def _read_file(path: Path, verify: bool) -> bytes:
+    """The content of ``path`` (decompressed if ``.gz``), capped and checked if asked.
+
+    With ``verify``, a file whose original is known is read up to the original's size
+    and must have its digest; anything else is read up to ``_UNVERIFIED_LIMIT``.
+    """
+    known = _ORIGINALS.get(path.name.removesuffix(".gz")) if verify else None
+    if known is None:
+        return read_capped(path, _UNVERIFIED_LIMIT, "the limit for unverified files")
+    size, digest = known
+    content = read_capped(path, size, "the size of the original file")
+    verify_digests(path, content, _GZ_SHA256.get(path.name.removesuffix(".gz")), digest)
+    return content
+
+
+def _read_table(path: Path, n_columns: int, dtype, source, **kwargs) -> pd.DataFrame:
+    """``pd.read_csv`` of ``source`` (the content of ``path``) without header.
 
     Checks exactly ``n_columns`` columns and no missing values; errors name ``path``.
     """
     try:
-        table = pd.read_csv(path if source is None else source, header=None, dtype=dtype, **kwargs)
+        table = pd.read_csv(source, header=None, dtype=dtype, **kwargs)
     except ValueError as exc:  # includes pandas' ParserError and EmptyDataError
         raise ValueError(f"Cannot parse {path}: {exc}") from exc
     if table.shape[1] != n_columns:
@@ -345,11 +413,12 @@ def _check_labels(path: Path, what: str, values: np.ndarray, allowed) -> None:
 # --- the five readers --------------------------------------------------------------
 
 
-def _load_car(directory: Path):
+def _load_car(directory: Path, read):
     (path,) = _require(directory, ["car.data"])
     table = _read_table(
-        path, 7, str, sep=",", skipinitialspace=True, na_filter=False, keep_default_na=False
-    )
+        path, 7, str, io.BytesIO(read(path)),
+        sep=",", skipinitialspace=True, na_filter=False, keep_default_na=False,
+    )  # fmt: skip
     values = np.char.strip(table.to_numpy(dtype=str))
     empty = np.flatnonzero((values == "").any(axis=1))
     if empty.size:
@@ -369,10 +438,14 @@ def _load_car(directory: Path):
     return X, [y], feature_names, [path]
 
 
-def _segmentation_table(path: Path) -> pd.DataFrame:
+def _segmentation_table(path: Path, content: bytes) -> pd.DataFrame:
     """Parse one segmentation file: skip ``;`` comments, blank lines and the name line."""
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"Cannot parse {path}: not a text file ({exc}).") from None
     rows = []
-    for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for lineno, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith(";"):
             continue
@@ -390,15 +463,15 @@ def _segmentation_table(path: Path) -> pd.DataFrame:
     n = len(_SEGMENTATION_FEATURES)
     dtype = {0: str, **{j: np.float64 for j in range(1, n + 1)}}
     return _read_table(
-        path, n + 1, dtype, source=io.StringIO("\n".join(rows)), sep=",", skipinitialspace=True
+        path, n + 1, dtype, io.StringIO("\n".join(rows)), sep=",", skipinitialspace=True
     )
 
 
-def _load_segmentation(directory: Path):
+def _load_segmentation(directory: Path, read):
     paths = _require(directory, ["segmentation.data", "segmentation.test"])
     X_parts, y_parts = [], []
     for path in paths:
-        table = _segmentation_table(path)
+        table = _segmentation_table(path, read(path))
         y = np.char.strip(table[0].to_numpy(dtype=str))
         _check_labels(path, "class", y, _SEGMENTATION_CLASSES)
         X_parts.append(table.iloc[:, 1:].to_numpy(dtype=np.float64))
@@ -406,11 +479,11 @@ def _load_segmentation(directory: Path):
     return np.concatenate(X_parts), y_parts, list(_SEGMENTATION_FEATURES), paths
 
 
-def _load_optdigits(directory: Path):
+def _load_optdigits(directory: Path, read):
     paths = _require(directory, ["optdigits.tra", "optdigits.tes"])
     X_parts, y_parts = [], []
     for path in paths:
-        values = _read_table(path, 65, np.int64, sep=",").to_numpy()
+        values = _read_table(path, 65, np.int64, io.BytesIO(read(path)), sep=",").to_numpy()
         _check_labels(path, "class", values[:, 64], range(10))
         X_parts.append(values[:, :64].astype(np.float64))
         y_parts.append(values[:, 64])
@@ -418,13 +491,14 @@ def _load_optdigits(directory: Path):
     return np.concatenate(X_parts), y_parts, feature_names, paths
 
 
-def _load_mfeat(directory: Path, views: tuple[str, ...]):
+def _load_mfeat(directory: Path, views: tuple[str, ...], read):
     paths = _require(directory, [f"mfeat-{view}" for view in views])
     n_rows = _MFEAT_ROWS_PER_CLASS * _MFEAT_N_CLASSES
     X_parts, feature_names = [], []
     for view, path in zip(views, paths):
         width = _MFEAT_VIEWS[view]
-        X_view = _read_table(path, width, np.float64, sep=r"\s+").to_numpy()
+        X_view = _read_table(path, width, np.float64, io.BytesIO(read(path)), sep=r"\s+")
+        X_view = X_view.to_numpy()
         if X_view.shape[0] != n_rows:
             raise ValueError(
                 f"{path}: expected {n_rows} rows ({_MFEAT_ROWS_PER_CLASS} per digit; the "
@@ -436,7 +510,7 @@ def _load_mfeat(directory: Path, views: tuple[str, ...]):
     return np.concatenate(X_parts, axis=1), [y], feature_names, paths
 
 
-def _load_isolet(directory: Path):
+def _load_isolet(directory: Path, read):
     found = {}
     for part in _ISOLET_PARTS:
         for filename in (f"{part}.data", f"{part}.data.gz"):
@@ -458,8 +532,9 @@ def _load_isolet(directory: Path):
             )
     X_parts, y_parts = [], []
     for path in found.values():
+        source = io.BytesIO(read(path))
         values = _read_table(
-            path, _ISOLET_N_FEATURES + 1, np.float64, sep=",", skipinitialspace=True
+            path, _ISOLET_N_FEATURES + 1, np.float64, source, sep=",", skipinitialspace=True
         ).to_numpy()
         labels = values[:, -1]
         if not np.array_equal(labels, np.round(labels)):
@@ -526,7 +601,17 @@ _DESCR_HEAD = {
 }
 
 
-def _describe(name: str, y: np.ndarray, n_features: int, files, file_rows, views) -> str:
+def _checked(files, verified: bool) -> str:
+    """Which files' checksums were verified, for DESCR."""
+    if not verified:
+        return "checksums not verified (verify_checksum=False)"
+    unknown = [Path(f).name for f in files if Path(f).name.removesuffix(".gz") not in _ORIGINALS]
+    if not unknown:
+        return "their size and SHA-256 matched the original files"
+    return f"SHA-256 verified except for {', '.join(unknown)} (no published digest)"
+
+
+def _describe(name: str, y, n_features: int, files, file_rows, views, verified: bool) -> str:
     title, source, done, citation = _DESCR_HEAD[name]
     labels, counts = np.unique(y, return_counts=True)
     class_counts = ", ".join(f"{label}: {count}" for label, count in zip(labels.tolist(), counts))
@@ -536,7 +621,7 @@ def _describe(name: str, y: np.ndarray, n_features: int, files, file_rows, views
         "Preprocessing: " + done.format(views=", ".join(views)),
         "Files read: "
         + ", ".join(f"{Path(f).name} ({n} rows)" for f, n in zip(files, file_rows))
-        + ".",
+        + f"; {_checked(files, verified)}.",
         f"Citation: {citation} {_UCI_CITATION}",
     ]
     body = "\n\n".join(textwrap.fill(p, width=79) for p in paragraphs)
