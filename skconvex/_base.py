@@ -23,6 +23,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 from sklearn_compat.utils.validation import validate_data
 
 from ._device import resolve_device, to_tensor, torch_thread_limit
+from ._state_validation import check_module_state
 from ._version import __version__
 from .convergence._stopping import _pmf as _check_pmf
 from .exceptions import InconsistentVersionWarning
@@ -369,7 +370,7 @@ class NeuralNetMixin:
                 max_iter, stop_after = 0, None
             loop_callbacks = self._loop_callbacks(data, stop_after, incremental) + list(callbacks)
             history = train(
-                self.module_, self._per_sample_loss(), strategy, *tensors[:2], optimizer,
+                self.module_, self._per_sample_loss(strategy.error_dtype), strategy, *tensors[:2], optimizer,
                 sample_weight=tensors[2], max_iter=max_iter, batch_size=data.batch_size,
                 shuffle=self.shuffle, generator=torch.Generator().manual_seed(data.seed),
                 callbacks=loop_callbacks,
@@ -644,7 +645,7 @@ class NeuralNetMixin:
             torch.manual_seed(seed)  # dropout masks
             return train(
                 self.module_,
-                self._per_sample_loss(),
+                self._per_sample_loss(MeanLoss.error_dtype),
                 MeanLoss(),
                 X,
                 Y,
@@ -725,6 +726,8 @@ class NeuralNetMixin:
             )
         module_state = state.pop("_module_state_", None)
         module_dtype = state.pop("_module_dtype_", "float32")
+        if module_state is not None:  # shapes against _module_args_; nothing built before
+            check_module_state(type(self).__name__, state, module_state, module_dtype)
         super().__setstate__(state)
         if module_state is not None:
             device = resolve_device(self.device, fitting=False)

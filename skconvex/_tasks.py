@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 from sklearn.preprocessing import LabelEncoder
@@ -70,12 +72,13 @@ class NeuralClassifierMixin:
             return to_tensor(codes, torch.float64, device)
         return torch.as_tensor(idx, dtype=torch.long, device=device)
 
-    def _per_sample_loss(self):
-        return {
+    def _per_sample_loss(self, dtype: torch.dtype | None = torch.float64):
+        loss = {
             "sse": criteria.squared_errors,
             "cross_entropy": criteria.cross_entropy_errors,
             "true_class_squared": criteria.true_class_squared_errors,
         }[self.criterion]
+        return _in_dtype(loss, dtype)
 
     def _validation_scorer(self, X_val, Y_val, sample_weight=None):
         target = Y_val.argmax(dim=1) if Y_val.dim() == 2 else Y_val
@@ -150,6 +153,11 @@ class NeuralClassifierMixin:
         return self.classes_[out.argmax(dim=1).cpu().numpy()]
 
 
+def _in_dtype(loss, dtype: torch.dtype | None):
+    """``loss`` computing its errors in ``dtype`` (the criteria's default is float64)."""
+    return loss if dtype == torch.float64 else functools.partial(loss, dtype=dtype)
+
+
 class NeuralRegressorMixin:
     """Targets scaled to [−1, 1] per output (as in the paper) and scaled back."""
 
@@ -185,8 +193,8 @@ class NeuralRegressorMixin:
         # float64 like the errors computed from them: no cast per step.
         return to_tensor(Y, torch.float64, device)
 
-    def _per_sample_loss(self):
-        return criteria.squared_errors
+    def _per_sample_loss(self, dtype: torch.dtype | None = torch.float64):
+        return _in_dtype(criteria.squared_errors, dtype)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -30,6 +30,7 @@ __all__ = [
     "cross_entropy_errors",
     "true_class_squared_errors",
     "nrae",
+    "nrae_step_loss",
     "log_rae",
     "rae",
     "nrae_weights",
@@ -40,7 +41,7 @@ __all__ = [
 ]
 
 
-def squared_errors(output: Tensor, target: Tensor) -> Tensor:
+def squared_errors(output: Tensor, target: Tensor, *, dtype: torch.dtype | None = torch.float64) -> Tensor:
     """Per-sample squared error ``e_k = ‖y_k − f(x_k)‖²`` in float64.
 
     Parameters
@@ -49,6 +50,10 @@ def squared_errors(output: Tensor, target: Tensor) -> Tensor:
         Network outputs ``f(x_k)``, any floating dtype.
     target : Tensor of the same shape
         Targets ``y_k``.
+    dtype : torch.dtype or None, default=torch.float64
+        Precision of the errors. None: the output's dtype, for the plain mean
+        criterion, which needs no more than the network's precision (saves a cast
+        and a float64 backward per step); NRAE at large λ needs float64.
 
     Returns
     -------
@@ -60,13 +65,14 @@ def squared_errors(output: Tensor, target: Tensor) -> Tensor:
     >>> squared_errors(torch.tensor([[0.0, 1.0]]), torch.tensor([[1.0, -1.0]]))
     tensor([5.], dtype=torch.float64)
     """
-    diff = target.to(torch.float64) - output.to(torch.float64)
+    dtype = output.dtype if dtype is None else dtype
+    diff = target.to(dtype) - output.to(dtype)
     if diff.dim() == 1:
         return diff * diff
     return (diff * diff).sum(dim=1)
 
 
-def cross_entropy_errors(logits: Tensor, target: Tensor) -> Tensor:
+def cross_entropy_errors(logits: Tensor, target: Tensor, *, dtype: torch.dtype | None = torch.float64) -> Tensor:
     """Per-sample cross-entropy ``−ln softmax(f(x_k))_{y_k}`` in float64.
 
     Parameters
@@ -74,6 +80,8 @@ def cross_entropy_errors(logits: Tensor, target: Tensor) -> Tensor:
     logits : Tensor of shape (n_samples, n_classes)
     target : LongTensor of shape (n_samples,)
         Class indices.
+    dtype : torch.dtype or None, default=torch.float64
+        Precision of the errors; None: the logits' dtype (see :func:`squared_errors`).
 
     Examples
     --------
@@ -81,13 +89,16 @@ def cross_entropy_errors(logits: Tensor, target: Tensor) -> Tensor:
     >>> cross_entropy_errors(torch.zeros(1, 4), torch.tensor([2]))
     tensor([1.3863], dtype=torch.float64)
     """
-    return F.cross_entropy(logits.to(torch.float64), target, reduction="none")
+    return F.cross_entropy(logits if dtype is None else logits.to(dtype), target, reduction="none")
 
 
-def true_class_squared_errors(logits: Tensor, target: Tensor) -> Tensor:
+def true_class_squared_errors(
+    logits: Tensor, target: Tensor, *, dtype: torch.dtype | None = torch.float64
+) -> Tensor:
     """``L_i = (1 − p_{i, y_i})²``, the per-sample loss the ANRAT authors trained with.
 
-    ``p`` is the softmax of ``logits``; computed in float64.
+    ``p`` is the softmax of ``logits``; computed in float64 (``dtype``: see
+    :func:`squared_errors`).
 
     Examples
     --------
@@ -95,7 +106,7 @@ def true_class_squared_errors(logits: Tensor, target: Tensor) -> Tensor:
     >>> true_class_squared_errors(torch.zeros(1, 4), torch.tensor([0]))
     tensor([0.5625], dtype=torch.float64)
     """
-    log_p = torch.log_softmax(logits.to(torch.float64), dim=1)
+    log_p = torch.log_softmax(logits if dtype is None else logits.to(dtype), dim=1)
     p_true = log_p.gather(1, target.view(-1, 1)).squeeze(1).exp()
     return (1.0 - p_true) ** 2
 
@@ -109,7 +120,8 @@ def _log_weights(errors: Tensor, sample_weight: Tensor | None) -> tuple[Tensor |
 
 
 _LSE_ONLY_LAMBDA = 1e-3
-_LOG_EPS64 = math.log(torch.finfo(torch.float64).eps)
+_EPS64 = torch.finfo(torch.float64).eps
+_LOG_EPS64 = math.log(_EPS64)
 
 
 def flush_log_cutoff(n_samples: float) -> float:
@@ -149,6 +161,41 @@ class _FastNRAE(torch.autograd.Function):
     def backward(ctx, grad: Tensor):
         w, total = ctx.saved_tensors
         return grad * w / total, None
+
+
+def nrae_step_loss(errors: Tensor, lam: float) -> Tensor:
+    """A scalar whose gradient is exactly ∇C_λ, for one training step (λ ≥ 1e-3).
+
+    ``Σ_k π_k e_k`` with the weights ``π = softmax(λ e)`` computed without autograd:
+    the gradient is ``Σ_k π_k ∇e_k`` = ∇C_λ (eq. 16), through two autograd nodes
+    instead of the dozen of the generic formula (the loop only backpropagates the
+    step's scalar, it never reads its value; the value is the π-weighted mean error,
+    not C_λ). Weights below ``eps₆₄/K`` are flushed to 0, as in :func:`nrae`: they
+    change nothing in float64 and would be subnormal in a float32 network's gradient.
+
+    Parameters
+    ----------
+    errors : Tensor of shape (K,)
+        Per-sample errors (float64 for large λ, see the module docstring).
+    lam : float
+        λ ≥ 1e-3 (below it softmax loses the mean limit's precision; use :func:`nrae`).
+
+    Returns
+    -------
+    Tensor, 0-d
+
+    Examples
+    --------
+    >>> import torch
+    >>> e = torch.tensor([0.1, 0.2, 0.9], dtype=torch.float64, requires_grad=True)
+    >>> nrae_step_loss(e, 2.0).backward()
+    >>> torch.allclose(e.grad, torch.softmax(2.0 * e.detach(), 0))
+    True
+    """
+    with torch.no_grad():
+        weights = torch.softmax(errors.detach() * lam, dim=0)
+        weights.masked_fill_(weights < _EPS64 / errors.shape[0], 0.0)
+    return torch.dot(weights, errors)
 
 
 def _is_zero(lam: float | Tensor) -> bool:

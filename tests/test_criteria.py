@@ -656,3 +656,35 @@ def test_squared_errors_float64_unchanged():
     out = torch.tensor([[1.0, 2.0, 3.0]], dtype=torch.float64)
     tgt = torch.zeros(1, 3, dtype=torch.float64)
     torch.testing.assert_close(cr.squared_errors(out, tgt), torch.tensor([14.0], dtype=torch.float64))
+
+
+# ------------------------------------------------------- the training step's NRAE scalar
+@pytest.mark.parametrize("lam", [1e-3, 1.0, 37.0, 1e4, 1e9])
+@pytest.mark.parametrize("out_dtype", [torch.float32, torch.float64])
+def test_nrae_step_loss_has_the_gradient_of_nrae(lam, out_dtype):
+    g = torch.Generator().manual_seed(3)
+    out = torch.randn(50, 4, generator=g).to(out_dtype).requires_grad_(True)
+    target = torch.randn(50, 4, generator=g, dtype=torch.float64)
+    (ref,) = torch.autograd.grad(cr.nrae(cr.squared_errors(out, target), lam), out)
+    (got,) = torch.autograd.grad(cr.nrae_step_loss(cr.squared_errors(out, target), lam), out)
+    assert got.dtype == out_dtype
+    assert torch.isfinite(got).all()
+    # Same weights up to the rounding of their normalization (the flushed weights'
+    # share, < eps64, stays in softmax's denominator).
+    assert torch.allclose(got, ref, rtol=1e-12 if out_dtype == torch.float64 else 1e-6, atol=0)
+
+
+def test_nrae_step_loss_flushes_negligible_weights_to_zero():
+    e = torch.tensor([0.0, 0.5, 1.0], dtype=torch.float64, requires_grad=True)
+    cr.nrae_step_loss(e, 1e3).backward()
+    assert e.grad.tolist() == [0.0, 0.0, 1.0]  # exp(-500), exp(-1000) < eps64/3
+
+
+@pytest.mark.parametrize("loss", [cr.squared_errors, cr.cross_entropy_errors, cr.true_class_squared_errors])
+def test_per_sample_errors_in_the_output_dtype_on_request(loss):
+    out = torch.tensor([[0.5, -1.0, 2.0]], dtype=torch.float32)
+    target = torch.tensor([1]) if loss is not cr.squared_errors else torch.tensor([[1.0, -1.0, -1.0]])
+    assert loss(out, target).dtype == torch.float64
+    plain = loss(out, target, dtype=None)
+    assert plain.dtype == torch.float32
+    assert float(plain) == pytest.approx(float(loss(out, target)), rel=1e-6)

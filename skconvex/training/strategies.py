@@ -35,6 +35,7 @@ from ..criteria import (
     flush_log_cutoff,
     lambda_critical,
     nrae,
+    nrae_step_loss,
 )
 from .callbacks import Callback, Stagnancy, StepHook, TrainingContext
 
@@ -132,6 +133,9 @@ class Strategy:
     early_stopping_allowed = True  # convergence and early-stopping tests may stop now
     converge_on_mean_error = False  # test convergence on the mean error, not the loss
     reads_error_cache = False  # batch_loss reads the error cache: write it every step
+    # Precision of the per-sample errors: None = the network's own (the plain mean
+    # needs no more); NRAE's weights exp(λ e_k) need float64 at large λ.
+    error_dtype: torch.dtype | None = None
 
     @property
     def lam(self) -> float | None:
@@ -221,10 +225,16 @@ class MeanLoss(Strategy):
     """
 
 
+def _plain_lambda(lam: float | Tensor) -> bool:
+    """A float λ where the softmax step is exact (not ANRAT's trainable λ, not ≈ 0)."""
+    return not isinstance(lam, Tensor) and lam >= 1e-3
+
+
 class _NRAEMixin:
     """Shared NRAE step: batch or global normalizer (see module docstring of the loop)."""
 
     normalizer = "batch"
+    error_dtype = torch.float64
     # NRAE at a large λ is dominated by the worst samples and can stall while the mean
     # error still falls (ANRAT stopped at 80 % training accuracy on digits when judged
     # on its own objective): judge convergence on the plain mean error.
@@ -250,6 +260,8 @@ class _NRAEMixin:
         n_drawn: int | None = None,
     ) -> Tensor:
         if self.normalizer == "batch":
+            if sample_weight is None and self.log_cutoff is None and _plain_lambda(lam):
+                return nrae_step_loss(errors, lam)  # the hot path: same gradient, 2 nodes
             return nrae(errors, lam, sample_weight, log_cutoff=self.log_cutoff)
         # Global normalizer: step with weights K·exp(λ e_k − logsumexp(λ e_cache)),
         # an unbiased estimate of ∇C_λ over the whole training set (the cache holds
