@@ -225,3 +225,92 @@ def test_pickle_keeps_float64_and_lenet(clf_xy):
     for key, value in est.__getstate__().items():
         _walk(value, key, found)
     assert found == []
+
+
+# --- hostile files: the saved state is checked against its architecture before building -----
+
+
+def _crafted(est, **module_args):
+    """Fitted ``est``, changed in place: its recorded architecture says ``module_args``,
+    while the arrays saved with it stay those of the small fitted network."""
+    est._module_args_ = {**est._module_args_, **module_args}
+    return est
+
+
+@pytest.fixture
+def fitted_small(clf_xy, monkeypatch):
+    """A fitted 4-8-3 GDCClassifier; from then on, building any network fails the test:
+    loading must refuse before it builds (allocates) one."""
+    X, y = clf_xy
+    est = GDCClassifier(**KW).fit(X, y)
+
+    def build(*args, **kwargs):
+        raise AssertionError("a network was built (allocated) before the state was checked")
+
+    monkeypatch.setattr(skconvex._base, "build_module", build)
+    return est
+
+
+def test_crafted_skops_file_is_refused_before_anything_is_allocated(fitted_small):
+    """The issue's case: _module_args_ claims 10 000 features x 10 000 hidden units (382 MiB
+    of float32 weights) beside the small arrays of a 4-8-3 network."""
+    est = fitted_small
+    crafted = _crafted(est, n_features=10_000, params={
+        **est._module_args_["params"], "hidden_layer_sizes": (10_000,)})  # fmt: skip
+    crafted.n_features_in_ = 10_000
+    data = sio.dumps(crafted)
+    assert sio.get_untrusted_types(data=data) == ["skconvex._gdc.GDCClassifier"]
+    with pytest.raises(ValueError) as info:
+        sio.loads(data, trusted=["skconvex._gdc.GDCClassifier"])
+    assert str(info.value) == (
+        "Cannot load GDCClassifier: linears.0.weight has shape (8, 4) but the recorded "
+        "architecture needs (10000, 10000). The file is corrupt or was crafted; the network "
+        "was not built."
+    )
+    with pytest.raises(ValueError, match=r"needs \(10000, 10000\)"):
+        pickle.loads(pickle.dumps(crafted))
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (dict(n_outputs=4), r"linears.1.weight has shape \(3, 8\) but .* needs \(4, 8\)"),
+        (dict(n_features=5), "n_features_in_ is 4 but the recorded architecture takes 5"),
+        (dict(n_features=-1), r"_module_args_\['n_features'\] must be a positive int"),
+        (dict(module="no-such-module"), "the recorded architecture does not build"),
+        (dict(params={"hidden_layer_sizes": (8,) * 100}), "101 layers but the state only 4"),
+        (dict(params={"hidden_layer_sizes": (8, 8)}), r"missing \['linears.2.bias'"),
+    ],
+)
+def test_state_that_does_not_fit_its_architecture_is_refused(fitted_small, change, match):
+    est = fitted_small
+    with pytest.raises(ValueError, match=match):
+        pickle.loads(pickle.dumps(_crafted(est, **change)))
+
+
+def test_state_with_bad_arrays_or_dtype_is_refused(fitted_small):
+    state = fitted_small.__getstate__()
+    for key, value, match in [
+        ("_module_dtype_", "complex128", "unknown network dtype 'complex128'"),
+        ("_module_state_", {**state["_module_state_"], "extra": np.zeros(3)},
+         r"unexpected \['extra'\]"),
+        ("_module_state_", {**state["_module_state_"], "linears.0.bias": "x"},
+         r"_module_state_\['linears.0.bias'\] is not an array"),
+    ]:  # fmt: skip
+        new = GDCClassifier.__new__(GDCClassifier)
+        with pytest.raises(ValueError, match=match):
+            new.__setstate__({**state, key: value})
+
+
+def test_pruned_network_state_still_loads(clf_xy):
+    """Mask buffers are part of the architecture the state is checked against."""
+    from skconvex.nn import masks
+
+    X, y = clf_xy
+    est = GDCClassifier(**KW).fit(X, y)
+    masks.add_masks(est.module_)
+    est.module_.linears[0].weight_mask[0] = False
+    masks.apply_masks_(est.module_)
+    new = pickle.loads(pickle.dumps(est))
+    assert not new.module_.linears[0].weight_mask[0].any()
+    _assert_same(est, new, X)
