@@ -10,6 +10,7 @@ import importlib
 import json
 import shlex
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -17,12 +18,15 @@ import skconvex.experiments
 from skconvex.experiments import (
     EXPERIMENTS,
     Context,
+    Experiment,
+    Result,
     get_experiment,
     list_experiments,
     run_experiment,
 )
 from skconvex.experiments.__main__ import main
 from skconvex.experiments._registry import _MODULES, _load
+from skconvex.experiments._report import md_table
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -149,3 +153,130 @@ def test_tiny_run_writes_json_and_markdown(name, tmp_path, capsys):
     assert md.startswith(f"## {EXPERIMENTS[name].title}")
     assert payload["command"] in md
     assert "|---|" in md  # a markdown table
+
+
+# --- the harness keeps finished work: --out checked first, partial results, no overwrite ---
+
+
+FAKE = "fake-experiment"
+
+
+def _square(x: int) -> dict:
+    if x == 3:
+        raise RuntimeError("diverged at x=3")
+    return {"x": x, "square": x * x}
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    """A registered experiment that maps ``fake.fn`` over ``fake.inputs`` by ``Context.map``;
+    ``fake.runs`` lists the contexts it ran with."""
+    spec = SimpleNamespace(fn=_square, inputs=[0, 1, 2], runs=[])
+
+    def run(ctx: Context) -> Result:
+        spec.runs.append(ctx)
+        records = ctx.map(spec.fn, [(x,) for x in spec.inputs])
+        rows = [[r["x"], r["square"]] for r in records]
+        return Result(table=md_table(["x", "square"], rows), records=records,
+                      settings={"seeds": 1}, paper={"x": 0})  # fmt: skip
+
+    monkeypatch.setitem(EXPERIMENTS, FAKE, Experiment(FAKE, "A fake", "No paper", run))
+    return spec
+
+
+def _main(tmp_path, *extra):
+    return main([FAKE, "--tiny", "--data-home", str(tmp_path), *extra])
+
+
+def test_unwritable_out_is_refused_before_the_run(tmp_path, fake, capsys):
+    (tmp_path / "a-file").write_text("")
+    out = tmp_path / "a-file" / "results"  # cannot be created, even by root
+    assert _main(tmp_path, "--out", str(out)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: [Errno 20] cannot write the results to " + str(out))
+    assert "choose another --out (nothing was run)" in err and "Traceback" not in err
+    assert fake.runs == []  # the experiment never ran
+    with pytest.raises(NotADirectoryError, match="cannot write the results to"):
+        run_experiment(FAKE, Context(tiny=True, data_home=tmp_path), out)
+    assert fake.runs == []
+
+
+def test_existing_results_are_kept_without_force(tmp_path, fake, capsys):
+    out = tmp_path / "out"
+    assert _main(tmp_path, "--out", str(out)) == 0
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert sorted(first) == [f"{FAKE}.json", f"{FAKE}.md"]  # the partial file is gone
+    capsys.readouterr()
+    assert _main(tmp_path, "--out", str(out), "--seeds", "2") == 2
+    err = capsys.readouterr().err
+    assert f"error: {out / FAKE}.json, {out / FAKE}.md already exist(s); pass --force" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == first and len(fake.runs) == 1
+    with pytest.raises(FileExistsError, match="already exist"):
+        run_experiment(FAKE, Context(tiny=True, data_home=tmp_path), out)
+    assert _main(tmp_path, "--out", str(out), "--seeds", "2", "--force") == 0
+    assert json.loads((out / f"{FAKE}.json").read_text())["context"]["seeds"] == 2
+
+
+def test_partial_results_are_written_as_they_arrive(tmp_path, fake):
+    """A run that fails at its fourth result keeps the first three in NAME.partial.jsonl;
+    the file held each of them before the failure."""
+    out = tmp_path / "out"
+    partial = out / f"{FAKE}.partial.jsonl"
+    seen = []
+
+    def square_and_look(x):
+        seen.append(len(partial.read_text().splitlines()))  # header + results so far
+        return _square(x)
+
+    fake.fn, fake.inputs = square_and_look, [0, 1, 2, 3]
+    with pytest.raises(RuntimeError, match="diverged at x=3"):
+        _main(tmp_path, "--out", str(out))
+    assert seen == [1, 2, 3, 4]
+    lines = [json.loads(line) for line in partial.read_text().splitlines()]
+    assert lines[0]["experiment"] == FAKE and lines[0]["status"] == "running"
+    assert lines[0]["command"].startswith(f"python -m skconvex.experiments {FAKE} --tiny")
+    assert [line["result"] for line in lines[1:4]] == [
+        {"x": x, "square": x * x} for x in (0, 1, 2)
+    ]
+    assert lines[4] == {"status": "failed", "error": "RuntimeError: diverged at x=3"}
+    assert not (out / f"{FAKE}.json").exists()
+    # the unfinished run's partial file is kept too, until --force
+    with pytest.raises(FileExistsError, match="partial.jsonl already exist"):
+        run_experiment(FAKE, Context(tiny=True, data_home=tmp_path), out)
+
+
+def test_interrupted_run_says_so(tmp_path, fake):
+    def interrupt(x):
+        raise KeyboardInterrupt
+
+    fake.fn = interrupt
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(FAKE, Context(tiny=True, data_home=tmp_path), out)
+    last = json.loads((out / f"{FAKE}.partial.jsonl").read_text().splitlines()[-1])
+    assert last == {"status": "interrupted", "error": "KeyboardInterrupt: "}
+
+
+@pytest.mark.parametrize("value", ["0", "zero"])
+def test_n_jobs_must_be_a_nonzero_int(tmp_path, fake, capsys, value):
+    with pytest.raises(SystemExit) as exc:
+        _main(tmp_path, "--out", str(tmp_path / "out"), "--n-jobs", value)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --n-jobs: must be a positive number of workers" in err
+    assert "Traceback" not in err and not (tmp_path / "out").exists() and fake.runs == []
+    with pytest.raises(ValueError, match="n_jobs must be a positive number of workers"):
+        Context(n_jobs=0)
+    with pytest.raises(ValueError, match="seeds must be None or a positive int"):
+        Context(seeds=0)
+
+
+def test_context_map_in_workers_keeps_task_order():
+    """Two workers (threads here: no process start-up in the test suite)."""
+    from joblib import parallel_config
+
+    seen = []
+    context = Context(n_jobs=2, on_result=seen.append)
+    with parallel_config(backend="threading"):
+        assert context.map(pow, [(2, k) for k in range(6)]) == [1, 2, 4, 8, 16, 32]
+    assert seen == [1, 2, 4, 8, 16, 32]

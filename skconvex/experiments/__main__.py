@@ -1,4 +1,8 @@
-"""``python -m skconvex.experiments LIST | NAME [--quick] [--seeds N] [--out DIR]``."""
+"""``python -m skconvex.experiments LIST | NAME [--quick] [--seeds N] [--out DIR] [--force]``.
+
+``--out`` is checked before the run starts; existing result files are kept unless
+``--force``; finished results go to ``NAME.partial.jsonl`` as they arrive.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,21 @@ import sys
 from pathlib import Path
 
 from ..datasets import get_data_home
-from ._registry import EXPERIMENTS, Context, _load, run_experiment
+from ._registry import EXPERIMENTS, Context, _check_data, _load, check_out, run_experiment
+
+
+def _n_jobs(text: str) -> int:
+    """argparse type of ``--n-jobs``: a non-zero int (joblib's convention)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value == 0:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive number of workers, or negative to count back from all "
+            f"cores (-1: all); got {text!r}"
+        )
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,8 +40,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)  # the test suite's size
     parser.add_argument("--seeds", type=int, default=None, help="number of seeds (runs)")
     parser.add_argument("--out", default="skconvex-results", help="directory for NAME.json and NAME.md")
+    parser.add_argument(
+        "--force", action="store_true", help="overwrite NAME.json and NAME.md in --out"
+    )
     parser.add_argument("--data-home", default=None, help="data directory (default: SKCONVEX_DATA or ~/skconvex_data)")
-    parser.add_argument("--n-jobs", type=int, default=1, help="parallel workers")
+    parser.add_argument(
+        "--n-jobs", type=_n_jobs, default=1, help="parallel workers (-1: all cores)"
+    )
     args = parser.parse_args(argv)
     _load()
     data_home = get_data_home(args.data_home)
@@ -42,9 +65,15 @@ def main(argv: list[str] | None = None) -> int:
     context = Context(quick=args.quick or args.tiny, tiny=args.tiny, seeds=args.seeds,
                       data_home=Path(data_home), n_jobs=args.n_jobs)
     command = "python -m skconvex.experiments " + shlex.join(argv)
+    try:  # the data and --out are checked before the run: a bad --out costs nothing
+        _check_data(args.name, context)
+        check_out(args.out, args.name, args.force)
+    except OSError as exc:  # missing data, result files that exist, --out not writable
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
-        paths = run_experiment(args.name, context, args.out, command)
-    except FileNotFoundError as exc:
+        paths = run_experiment(args.name, context, args.out, command, force=args.force)
+    except FileNotFoundError as exc:  # a data file the run itself finds missing
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(Path(paths[1]).read_text())

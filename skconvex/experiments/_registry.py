@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 import shlex
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from numbers import Integral
 from pathlib import Path
 
 from ..datasets import get_data_home
@@ -19,6 +22,7 @@ __all__ = [
     "Context",
     "Experiment",
     "Result",
+    "check_out",
     "get_experiment",
     "list_experiments",
     "register",
@@ -49,7 +53,17 @@ class Context:
         Directory laid out like the project's ``shared/data`` (a str is converted);
         default: :func:`skconvex.datasets.get_data_home`.
     n_jobs : int
-        Parallel workers (joblib); every worker uses one torch thread.
+        Parallel workers (joblib); every worker uses one torch thread. Negative
+        values count back from all cores, as in joblib (-1: all); 0 is an error.
+    on_result : callable or None
+        Called with each result :meth:`map` collects, as it arrives; the harness
+        sets it to write ``NAME.partial.jsonl`` (not part of the comparison).
+
+    Raises
+    ------
+    ValueError
+        If ``seeds`` is not None or a positive int, or ``n_jobs`` is not a
+        non-zero int.
 
     Examples
     --------
@@ -66,15 +80,70 @@ class Context:
     seeds: int | None = None
     data_home: Path = field(default_factory=get_data_home)
     n_jobs: int = 1
+    on_result: Callable[[object], None] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_home", Path(self.data_home))  # a str is accepted too
+        if self.seeds is not None and (not _is_int(self.seeds) or self.seeds < 1):
+            raise ValueError(f"seeds must be None or a positive int; got {self.seeds!r}.")
+        if not _is_int(self.n_jobs) or self.n_jobs == 0:
+            raise ValueError(
+                f"n_jobs must be a positive number of workers, or negative to count back "
+                f"from all cores (-1: all, as in joblib); got {self.n_jobs!r}."
+            )
+
+    def map(self, fn: Callable, tasks: Iterable[tuple]) -> list:
+        """``[fn(*task) for task in tasks]`` over ``n_jobs`` workers, one torch thread each.
+
+        Each result is passed to ``on_result`` as soon as it is in (in task order), so
+        a long run keeps what it finished if it fails or is interrupted later.
+
+        Examples
+        --------
+        >>> from skconvex.experiments import Context
+        >>> seen = []
+        >>> Context(on_result=seen.append).map(pow, [(2, 3), (3, 2)])
+        [8, 9]
+        >>> seen
+        [8, 9]
+        """
+        results = []
+        for result in _imap(fn, list(tasks), self.n_jobs):
+            results.append(result)
+            if self.on_result is not None:
+                self.on_result(result)
+        return results
 
     def n_seeds(self, full: int, quick: int = 1) -> int:
         """``seeds`` if given, else ``quick`` for quick (or tiny) runs and ``full`` otherwise."""
         if self.seeds is not None:
             return int(self.seeds)
         return quick if (self.quick or self.tiny) else full
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def _one_thread(fn: Callable, *args):
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return fn(*args)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _imap(fn: Callable, tasks: list, n_jobs: int) -> Iterator:
+    """The results of ``fn(*task)`` in task order, each as soon as it is in."""
+    if n_jobs == 1 or len(tasks) <= 1:
+        return (_one_thread(fn, *task) for task in tasks)
+    from joblib import Parallel, delayed
+
+    parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+    return parallel(delayed(_one_thread)(fn, *task) for task in tasks)
 
 
 @dataclass
@@ -199,14 +268,73 @@ def _command_line(name: str, context: Context, out: str | os.PathLike[str]) -> s
     return "python -m skconvex.experiments " + shlex.join(args)
 
 
+def _result_files(out: Path, name: str) -> list[Path]:
+    return [out / f"{name}{suffix}" for suffix in (".json", ".md", ".partial.jsonl")]
+
+
+def check_out(out: str | os.PathLike[str], name: str, force: bool = False) -> Path:
+    """Make sure the results of ``name`` can be written to ``out``, before any run.
+
+    Creates ``out`` if needed and writes (then removes) a probe file in it. Existing
+    ``NAME.json``, ``NAME.md`` or ``NAME.partial.jsonl`` are kept unless ``force``.
+
+    Raises
+    ------
+    FileExistsError
+        If a result file of ``name`` exists in ``out`` and ``force`` is False.
+    OSError
+        If ``out`` cannot be created or written to (the message names it).
+    """
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=f".{name}.probe-"):
+            pass
+    except OSError as exc:
+        raise OSError(
+            exc.errno,
+            f"cannot write the results to {out} ({exc.strerror or exc}); choose another "
+            "--out (nothing was run)",
+        ) from exc
+    existing = [str(path) for path in _result_files(out, name) if path.exists()]
+    if existing and not force:
+        raise FileExistsError(
+            f"{', '.join(existing)} already exist(s); pass --force (force=True) to "
+            "overwrite, or choose another --out (nothing was run)."
+        )
+    return out
+
+
+def _check_data(name: str, context: Context) -> Experiment:
+    experiment = get_experiment(name)
+    missing = experiment.missing_data(context.data_home)
+    if missing:
+        raise FileNotFoundError(
+            f"Experiment {name!r} needs {', '.join(missing)} under {context.data_home} "
+            "(set --data-home or SKCONVEX_DATA; see skconvex.datasets.get_data_home)."
+        )
+    return experiment
+
+
 def run_experiment(
-    name: str, context: Context, out: str | os.PathLike[str], command: str | None = None
+    name: str,
+    context: Context,
+    out: str | os.PathLike[str],
+    command: str | None = None,
+    *,
+    force: bool = False,
 ) -> tuple[Path, Path]:
     """Run experiment ``name`` and write ``<out>/<name>.json`` and ``<out>/<name>.md``.
 
     The same as ``python -m skconvex.experiments NAME``: the JSON file holds the
     settings, every run, the summary, the paper's numbers, versions, seeds, wall time
     and the command; the markdown file the table with the paper's number beside ours.
+
+    ``out`` is checked before the run starts. While it runs, ``<out>/<name>.partial.jsonl``
+    receives a header line, then one line per result that the experiment collects
+    through :meth:`Context.map` as it arrives, then a last line with the status
+    (``"failed"`` or ``"interrupted"`` and the error) if the run does not finish; it is
+    removed when the two result files are written.
 
     Parameters
     ----------
@@ -219,6 +347,9 @@ def run_experiment(
     command : str, optional
         The command recorded as the way to reproduce the run; by default the
         equivalent ``python -m skconvex.experiments`` command line.
+    force : bool, default=False
+        Overwrite this experiment's result files in ``out``; without it, existing
+        ones make the call fail before the run.
 
     Returns
     -------
@@ -232,6 +363,10 @@ def run_experiment(
     FileNotFoundError
         If the experiment's data are missing under ``context.data_home`` (the message
         names the directories).
+    FileExistsError
+        If ``out`` holds result files of ``name`` and ``force`` is False.
+    OSError
+        If ``out`` cannot be created or written to.
 
     Examples
     --------
@@ -242,20 +377,21 @@ def run_experiment(
     ...     print(json_path.name, md_path.name)
     cpna-table1.json cpna-table1.md
     """
-    from ._report import environment, write_result
+    from ._report import PartialResults, environment, write_result
 
-    experiment = get_experiment(name)
-    missing = experiment.missing_data(context.data_home)
-    if missing:
-        raise FileNotFoundError(
-            f"Experiment {name!r} needs {', '.join(missing)} under {context.data_home} "
-            "(set --data-home or SKCONVEX_DATA; see skconvex.datasets.get_data_home)."
-        )
-    env = environment()
-    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    t0 = time.perf_counter()
-    result = experiment.run(context)
-    wall = time.perf_counter() - t0
+    experiment = _check_data(name, context)
+    out_dir = check_out(out, name, force)
     if command is None:
         command = _command_line(name, context, out)
-    return write_result(out, experiment, context, result, env=env, command=command, started=started, wall=wall)
+    env = environment()
+    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    partial = PartialResults(_result_files(out_dir, name)[2], name, command, started, context)
+    t0 = time.perf_counter()
+    with partial:
+        result = experiment.run(dataclasses.replace(context, on_result=partial.add))
+    wall = time.perf_counter() - t0
+    paths = write_result(
+        out_dir, experiment, context, result, env=env, command=command, started=started, wall=wall
+    )
+    partial.remove()
+    return paths

@@ -12,11 +12,15 @@ import math
 import os
 import platform
 import subprocess
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["environment", "fmt_g", "git_state", "jsonable", "md_table", "now_iso", "write_files", "write_result"]
+__all__ = [
+    "PartialResults", "environment", "fmt_g", "git_state", "jsonable", "md_table", "now_iso",
+    "write_files", "write_result",
+]  # fmt: skip
 
 
 def now_iso() -> str:
@@ -156,8 +160,7 @@ def write_result(out, experiment, context, result, *, env: dict, command: str, s
         "command": command,
         "started": started,
         "wall_seconds": wall,
-        "context": {"quick": context.quick, "tiny": context.tiny, "seeds": context.seeds,
-                    "data_home": str(context.data_home), "n_jobs": context.n_jobs},
+        "context": _context(context),
         "environment": env,
         "settings": result.settings,
         "summary": result.summary,
@@ -166,3 +169,76 @@ def write_result(out, experiment, context, result, *, env: dict, command: str, s
         "notes": result.notes,
     }
     return write_files(out, experiment.name, payload, md)
+
+
+def _context(context) -> dict:
+    return {"quick": context.quick, "tiny": context.tiny, "seeds": context.seeds,
+            "data_home": str(context.data_home), "n_jobs": context.n_jobs}  # fmt: skip
+
+
+class PartialResults:
+    """``NAME.partial.jsonl``: what a run has finished so far, one JSON object per line.
+
+    A header line (experiment, command, start, context) is written when it is made;
+    :meth:`add` appends ``{"result": ...}`` for each result as it arrives. Used as a
+    context manager around the run: an exception or Ctrl-C inside appends
+    ``{"status": "failed" | "interrupted", "error": ...}`` and propagates. A write that
+    fails after the header does not stop the run; it warns once.
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> from pathlib import Path
+    >>> from skconvex.experiments import Context
+    >>> from skconvex.experiments._report import PartialResults
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     path = Path(out) / "demo.partial.jsonl"
+    ...     try:
+    ...         with PartialResults(path, "demo", "cmd", "today", Context()) as partial:
+    ...             partial.add({"seed": 0, "error": 0.25})
+    ...             raise RuntimeError("diverged")
+    ...     except RuntimeError:
+    ...         pass
+    ...     lines = [json.loads(line) for line in path.read_text().splitlines()]
+    >>> lines[1]
+    {'result': {'seed': 0, 'error': 0.25}}
+    >>> lines[2]
+    {'status': 'failed', 'error': 'RuntimeError: diverged'}
+    """
+
+    def __init__(self, path, name: str, command: str, started: str, context) -> None:
+        self.path = Path(path)
+        self._warned = False
+        header = {"experiment": name, "command": command, "started": started,
+                  "context": _context(context), "status": "running"}  # fmt: skip
+        self._append(header, mode="w")
+
+    def _append(self, record: dict, mode: str = "a") -> None:
+        line = json.dumps(jsonable(record), ensure_ascii=False, default=repr)
+        with open(self.path, mode, encoding="utf-8") as f:
+            f.write(line + "\n")
+
+    def _try_append(self, record: dict) -> None:
+        try:
+            self._append(record)
+        except OSError as exc:  # the run goes on; its final files may still be written
+            if not self._warned:
+                warnings.warn(f"cannot write partial results to {self.path}: {exc}", stacklevel=3)
+                self._warned = True
+
+    def add(self, result) -> None:
+        """Append one finished result."""
+        self._try_append({"result": result})
+
+    def __enter__(self) -> PartialResults:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc is not None:
+            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            self._try_append({"status": status, "error": f"{type(exc).__name__}: {exc}"})
+        return False
+
+    def remove(self) -> None:
+        """Delete the file (the complete results are written)."""
+        self.path.unlink(missing_ok=True)
