@@ -11,6 +11,8 @@ Usage::
     python benchmarks/bench_cpna.py                 # both tables
     python benchmarks/bench_cpna.py --only xor --seeds 5
     python benchmarks/bench_cpna.py --quick         # smoke test, about a minute
+    python benchmarks/bench_cpna.py --only xor --datasets "3D-XOR p=60" --seeds 10 \\
+        --records results/cpna_xor_trials.jsonl     # resumable, one trial appended at a time
 """
 
 from __future__ import annotations
@@ -26,8 +28,7 @@ from skconvex.experiments import Context  # noqa: E402
 from skconvex.experiments import cpna  # noqa: E402
 
 # Command-line option -> settings key, per table (``--runs`` is Table 3's seeds).
-XOR_OPTIONS = {o: o for o in ("seeds", "n_inits", "batch_size", "nn_width", "max_width", "pretrain_iter",
-                               "prune_iter")}
+XOR_OPTIONS = {o: o for o in ("seeds", "seed_start", "batch_size", "max_width", "pretrain_iter", "prune_iter")}
 UCI_OPTIONS = {"runs": "seeds", "epochs": "epochs", "pretrain_iter_uci": "pretrain_iter",
                "prune_iter_uci": "prune_iter"}
 
@@ -45,7 +46,11 @@ def main(argv=None) -> None:
     size = parser.add_argument_group("sizes (default: the experiment's full sizes; its quick ones with --quick)")
     for table, options, full in (("Table 1", XOR_OPTIONS, cpna.XOR_FULL), ("Table 3", UCI_OPTIONS, cpna.UCI_FULL)):
         for opt, key in options.items():
-            size.add_argument("--" + opt.replace("_", "-"), type=int, help=f"{table}; full: {full[key]}")
+            size.add_argument("--" + opt.replace("_", "-"), type=int, help=f"{table}; full: {full.get(key, 0)}")
+    parser.add_argument("--datasets", nargs="+", choices=list(cpna._XOR), help="Table 1: only these")
+    parser.add_argument("--records", default=None,
+                        help="Table 1: JSON-lines file of finished trials (appended as they end; "
+                             "trials already there are not rerun)")
     parser.add_argument("--data-home", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--quick", action="store_true")
@@ -56,10 +61,12 @@ def main(argv=None) -> None:
     options = vars(args) | {"out": str(args.out)}
     if args.only in (None, "xor"):
         settings = _settings(cpna.table_settings("xor", context), args, XOR_OPTIONS)
+        settings["datasets"] = args.datasets
         title = "CPNA Table 1: k-D XOR with irrelevant features"
         title += f" ({args.tag.strip('_')})" if args.tag else ""
         run_and_write(out_dir, "cpna_xor" + args.tag, title,
-                      lambda: cpna.xor_table(settings, n_jobs=args.n_jobs, verbose=5), options)
+                      lambda: cpna.xor_table(settings, n_jobs=args.n_jobs, verbose=5,
+                                             records_path=args.records), options)
     if args.only in (None, "uci"):
         if (Path(args.data_home) / "uci").is_dir():
             settings = _settings(cpna.table_settings("uci", context), args, UCI_OPTIONS)
