@@ -16,6 +16,7 @@ from sklearn.model_selection import GridSearchCV
 from skconvex import GDCClassifier, GDCRegressor, GradualStatisticalPruning, StatisticalPruning
 from skconvex.nn import MLP, masks
 from skconvex.pruning import z_statistics
+from skconvex.pruning._statistical import MIN_VALIDATION_ROWS, _hash_holdout
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -331,10 +332,92 @@ def test_gsp_split_is_stratified_and_reproducible():
     for key in a.pruning_path_:
         np.testing.assert_array_equal(a.pruning_path_[key], b.pruning_path_[key])
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
-    Xr, yr = _regression(n=10)
-    with pytest.raises(ValueError, match="validation set is too small"):
-        GradualStatisticalPruning(GDCRegressor(**SMALL), validation_fraction=0.1).fit(Xr, yr)
+    # Every class keeps ceil(0.1 · 40) = 4 of its 40 rows for validation.
+    held = _hash_holdout(X, y, None, 0.1, salt=5, stratify=True)
+    assert np.bincount(y[held]).tolist() == [4, 4, 4]
 
+
+
+def test_holdout_is_a_function_of_the_data():
+    # Order, repetition and weights do not change which rows are held out.
+    X, y = _blobs(n=60)
+    held = _hash_holdout(X, y, None, 0.2, salt=1, stratify=True)
+    perm = np.random.RandomState(0).permutation(len(y))
+    np.testing.assert_array_equal(_hash_holdout(X[perm], y[perm], None, 0.2, 1, True), held[perm])
+    w = np.arange(len(y)) % 4  # weights 0..3: removed, once, twice, three times
+    weighted = _hash_holdout(X, y, w.astype(float), 0.2, salt=1, stratify=True)
+    repeated = _hash_holdout(X.repeat(w, axis=0), y.repeat(w), None, 0.2, salt=1, stratify=True)
+    np.testing.assert_array_equal(repeated, weighted.repeat(w))
+    # Copies of a row land on the same side; another salt gives another split.
+    doubled = _hash_holdout(np.vstack([X, X]), np.hstack([y, y]), None, 0.2, 1, True)
+    np.testing.assert_array_equal(doubled[:60], doubled[60:])
+    np.testing.assert_array_equal(doubled[:60], held)  # the same distinct rows: the same split
+    assert not np.array_equal(_hash_holdout(X, y, None, 0.2, salt=2, stratify=True), held)
+
+
+def test_holdout_small_data_rule():
+    # Each class keeps at least one row for training; below MIN_VALIDATION_ROWS
+    # distinct held-out rows there is no hold-out (None).
+    assert MIN_VALIDATION_ROWS == 2
+    X, y = _blobs(n=6, n_classes=3)  # two rows per class: one held out of each
+    held = _hash_holdout(X, y, None, 0.1, salt=0, stratify=True)
+    assert np.bincount(y[held]).tolist() == [1, 1, 1]
+    assert _hash_holdout(X[:3], y[:3], None, 0.5, salt=0, stratify=True) is None  # one row per class
+    Xr, yr = _regression(n=11)
+    assert _hash_holdout(Xr, yr, None, 0.1, salt=0, stratify=False).sum() == 2  # ceil(1.1)
+    assert _hash_holdout(Xr[:10], yr[:10], None, 0.1, salt=0, stratify=False) is None
+
+
+def test_gsp_small_data_warns_and_scores_on_the_training_data():
+    Xr, yr = _regression(n=10)
+    common = dict(z_start=1.0, z_max=2.0, z_step=1.0, retrain_epochs=1, random_state=0)
+    with pytest.warns(UserWarning, match="fewer than 2 distinct rows.*training data"):
+        small = GradualStatisticalPruning(GDCRegressor(**SMALL), **common).fit(Xr, yr)
+    same = GradualStatisticalPruning(GDCRegressor(**SMALL), validation_fraction=None, **common)
+    same.fit(Xr, yr)
+    assert small.initial_validation_score_ == same.initial_validation_score_
+    np.testing.assert_array_equal(small.predict(Xr), same.predict(Xr))
+    Xr, yr = _regression(n=11)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        GradualStatisticalPruning(GDCRegressor(**SMALL), **common).fit(Xr, yr)
+    assert not any("distinct rows" in str(w.message) for w in record)
+
+
+BAD_INPUTS = {
+    "nan": (lambda X, y: (np.where(np.eye(*X.shape) > 0, np.nan, X), y), "Input X contains NaN"),
+    "inf": (lambda X, y: (np.where(np.eye(*X.shape) > 0, np.inf, X), y), "Input X contains infinity"),
+    "y=None": (lambda X, y: (X, None), "requires y to be passed, but the target y is None"),
+    "complex": (lambda X, y: (X + 1j, y), "Complex data not supported"),
+    "one label": (lambda X, y: (X, np.zeros_like(y)), "only one class"),
+    "continuous": (lambda X, y: (X, X[:, 0]), "Unknown label type"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+@pytest.mark.parametrize("n", [3, 60])
+def test_gsp_validates_before_the_split(case, n):
+    # With the default hold-out: 3 rows could not be split at all, and 60 rows split
+    # fine; either way the error is scikit-learn's and nothing is fitted.
+    corrupt, message = BAD_INPUTS[case]
+    X, y = corrupt(*_blobs(n=n))
+    gsp = GradualStatisticalPruning(GDCClassifier(**SMALL), random_state=0)
+    with pytest.raises(ValueError, match=message):
+        gsp.fit(X, y)
+    assert not hasattr(gsp, "estimator_")
+
+
+def test_random_state_seeds_an_unseeded_inner_estimator():
+    X, y = _blobs()
+    unseeded = dict(SMALL, random_state=None)
+    a = StatisticalPruning(GDCClassifier(**unseeded), retrain_epochs=2, random_state=0).fit(X, y)
+    b = StatisticalPruning(GDCClassifier(**unseeded), retrain_epochs=2, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert isinstance(a.estimator_.random_state, int)
+    assert a.estimator.random_state is None  # the parameter itself is not changed
+    # An inner random_state the user set is kept.
+    c = StatisticalPruning(GDCClassifier(**SMALL), retrain_epochs=2, random_state=1).fit(X, y)
+    assert c.estimator_.random_state == 0
 
 def test_grid_search_tunes_lambda_and_z_together():
     X, y = _blobs(n=90)
@@ -504,3 +587,53 @@ def test_compact_keeps_folded_constants_in_masked_biases():
     masks.apply_masks_(small)  # what any retraining does: the function must not change
     torch.testing.assert_close(small(x), before)
     assert small.linears[1].bias_mask.tolist() == [True, True]
+
+
+# ------------------------------------------- digits: the defaults prune (issue 16)
+@pytest.fixture(scope="module")
+def digits():
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    X, y = load_digits(return_X_y=True)
+    return train_test_split(X / 8.0 - 1.0, y, test_size=0.25, stratify=y, random_state=0)
+
+
+def _digits_net(**params):
+    return GDCClassifier(hidden_layer_sizes=(64,), max_iter=15, random_state=0, **params)
+
+
+def test_sp_defaults_prune_digits_without_losing_accuracy(digits):
+    X_tr, X_te, y_tr, y_te = digits
+    dense = _digits_net().fit(X_tr, y_tr)
+    sp = StatisticalPruning(_digits_net(), random_state=0).fit(X_tr, y_tr)
+    # Measured: 41.9 % of the weights pruned at z_c = 1.5; held-out accuracy 0.8911 -> 0.9022.
+    assert sp.sparsity_ > 0.4
+    assert sp.score(X_te, y_te) >= dense.score(X_te, y_te)
+
+
+def test_gsp_defaults_prune_digits_without_losing_validation_accuracy(digits):
+    X_tr, X_te, y_tr, y_te = digits
+    gsp = GradualStatisticalPruning(_digits_net(), retrain_epochs=3, random_state=0).fit(X_tr, y_tr)
+    unpruned = clone(gsp).set_params(z_max=0.0).fit(X_tr, y_tr)  # empty grid: same split, no pruning
+    assert len(unpruned.pruning_path_["z_crit"]) == 0
+    assert unpruned.initial_validation_score_ == gsp.initial_validation_score_
+    # Measured: 41.9 % pruned at z_c = 1.3, validation accuracy 0.836 -> 0.886.
+    assert gsp.sparsity_ > 0.35
+    assert gsp.best_validation_score_ > gsp.initial_validation_score_
+    assert gsp.score(X_te, y_te) >= unpruned.score(X_te, y_te)
+
+
+def test_grid_search_over_z_and_lambda_returns_a_pruned_model(digits):
+    X_tr, X_te, y_tr, y_te = digits
+    search = GridSearchCV(
+        StatisticalPruning(_digits_net(), random_state=0),
+        {"z_crit": [1.0, 2.0], "estimator__lambda_init": ["auto", 10.0]}, cv=3,
+    ).fit(X_tr, y_tr)
+    best = search.best_estimator_
+    # Measured: λ₀ "auto" and z_c = 1 win (CV accuracy 0.836; λ₀ = 10 has not decayed
+    # in 15 epochs: 0.37), 31.0 % pruned, held-out accuracy 0.9067.
+    assert search.best_params_ == {"estimator__lambda_init": "auto", "z_crit": 1.0}
+    assert best.sparsity_ > 0.3
+    assert best.score(X_te, y_te) > 0.89
+    assert search.score(X_te, y_te) == best.score(X_te, y_te)
