@@ -23,6 +23,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 from sklearn_compat.utils.validation import validate_data
 
 from ._device import resolve_device, to_tensor, torch_thread_limit
+from ._fit_guard import check_finite_module, keep_fitted_state_on_error
 from ._state_validation import check_module_state
 from ._version import __version__
 from .convergence._stopping import _pmf as _check_pmf
@@ -92,6 +93,42 @@ def _flatten_images(X):
             "images (n_samples, channels, height, width)."
         )
     return X.reshape(X.shape[0], -1), tuple(int(s) for s in shape)
+
+
+def _layer_sizes(hidden_layer_sizes) -> tuple[int, ...]:
+    """``hidden_layer_sizes`` as ints; 8.7 is an error, not silently 8."""
+    sizes = np.atleast_1d(hidden_layer_sizes)
+    if sizes.ndim != 1 or not all(float(h).is_integer() for h in sizes.tolist()):
+        raise ValueError(f"hidden_layer_sizes must be whole numbers; got {hidden_layer_sizes!r}.")
+    return tuple(int(h) for h in sizes.tolist())
+
+
+def _check_hyperparameters_fit_dtype(estimator, dtype: torch.dtype) -> None:
+    """alpha and learning_rate_init enter float tensors: refuse values that overflow."""
+    limit = float(torch.finfo(dtype).max)
+    for name in ("alpha", "learning_rate_init"):
+        value = getattr(estimator, name, None)
+        if value is not None and not abs(float(value)) <= limit:
+            raise ValueError(
+                f"{name}={value!r} overflows the network's dtype {str(dtype).replace('torch.', '')} "
+                f"(largest value {limit:.3g})."
+            )
+
+
+def _check_within_dtype(X: np.ndarray, dtype: torch.dtype) -> None:
+    """Refuse finite values that the network's dtype would turn into inf.
+
+    Validation accepts any finite float64, but a float32 network sees X cast to
+    float32, where |x| > 3.4e38 is inf and the outputs NaN.
+    """
+    if dtype != torch.float32 or X.dtype == np.float32 or X.size == 0:
+        return
+    limit = float(np.finfo(np.float32).max)
+    if X.max() > limit or X.min() < -limit:
+        raise ValueError(
+            f"Input X contains values beyond the range of float32 (|x| > {limit:.3g}), the "
+            "dtype the network computes in. Scale X, or pass dtype='float64'."
+        )
 
 
 def make_optimizer_factory(
@@ -263,7 +300,7 @@ class NeuralNetMixin:
         params: dict = {}
         if self.module == "mlp":
             params = dict(
-                hidden_layer_sizes=tuple(np.atleast_1d(self.hidden_layer_sizes).tolist()),
+                hidden_layer_sizes=_layer_sizes(self.hidden_layer_sizes),
                 activation=self.activation,
                 output_activation=output_activation,
                 init=self.init,
@@ -323,6 +360,7 @@ class NeuralNetMixin:
             multi_output=not self._is_classifier_task,
             y_numeric=not self._is_classifier_task,
         )
+        _check_within_dtype(X, _DTYPES[self.dtype])
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
@@ -351,6 +389,15 @@ class NeuralNetMixin:
         it through small hooks: ``_make_strategy``, ``_holdout_fraction``,
         ``_init_module``, ``_monitors``, ``_max_epochs`` and ``_record_history``.
         """
+        with keep_fitted_state_on_error(self):
+            return self._fit_in_place(
+                X, y, sample_weight, X_val, y_val, sample_weight_val,
+                callbacks=callbacks, incremental=incremental, classes=classes,
+            )
+
+    def _fit_in_place(
+        self, X, y, sample_weight, X_val, y_val, sample_weight_val, *, callbacks, incremental, classes
+    ):
         fitted = hasattr(self, "module_")
         reset = not (fitted and (incremental or getattr(self, "warm_start", False)))
         data = self._prepare_data(
@@ -379,6 +426,7 @@ class NeuralNetMixin:
             history.stop_reason = "interrupted"
         self._strategy_, self._optimizer_ = strategy, optimizer
         self._record_history(history, strategy, reset)
+        check_finite_module(self.module_, type(self).__name__)
         if not incremental:
             self._warn_on_stop(history)
         return self
@@ -394,6 +442,7 @@ class NeuralNetMixin:
             self._fit_image_shape = image_shape
         Y, n_outputs = self._encode_targets(y, sample_weight, reset=reset, classes=classes)
         self.n_outputs_ = n_outputs
+        _check_hyperparameters_fit_dtype(self, _DTYPES[self.dtype])
         rng = check_random_state(self.random_state)
         data = _FitData(
             X=X, Y=Y, sample_weight=sample_weight, device=resolve_device(self.device),
@@ -677,8 +726,11 @@ class NeuralNetMixin:
             and not hasattr(self, "feature_names_in_")
             and np.isfinite(X.sum())
         ):
-            return X
-        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+            X_checked = X
+        else:
+            X_checked = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        _check_within_dtype(X_checked, self._module_place()[1])
+        return X_checked
 
     def _forward(self, X, numpy: bool = True):
         """Network outputs for X (one pass per chunk, no DataLoader).

@@ -23,9 +23,10 @@ def resolve_device(device: str, *, fitting: bool = True) -> torch.device:
     try:
         dev = torch.device(device)
     except RuntimeError:
-        raise ValueError(
-            f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto'; got {device!r}."
-        ) from None
+        dev = None
+    if dev is None or dev.type not in ("cpu", "cuda"):
+        # "meta" and other backends parse, but hold no data to train or predict with.
+        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto'; got {device!r}.")
     if dev.type == "cuda" and not torch.cuda.is_available():
         if fitting:
             raise ValueError(

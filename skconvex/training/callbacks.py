@@ -66,6 +66,43 @@ HOOKS = (
 )
 
 
+@torch.no_grad()
+def per_sample_errors(
+    module: nn.Module, per_sample_loss: Callable, X: Tensor, Y: Tensor, chunk: int = 1024
+) -> Tensor:
+    """Per-sample errors of the whole set, by chunks, in evaluation mode.
+
+    The chunk bounds the activations held at once: 8192 LeNet-5 images added about
+    600 MiB to a fit's peak memory (3.4 times MNIST itself), 1024 about 120 MiB.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skconvex.criteria import squared_errors
+    >>> from skconvex.nn import MLP
+    >>> from skconvex.training import per_sample_errors
+    >>> _ = torch.manual_seed(0)
+    >>> X, Y = torch.randn(5000, 3), torch.randn(5000, 2)
+    >>> errors = per_sample_errors(MLP(3, 2, hidden_layer_sizes=(4,)), squared_errors, X, Y)
+    >>> errors.shape, errors.dtype
+    (torch.Size([5000]), torch.float64)
+    """
+    was_training = module.training
+    module.eval()
+    out = torch.cat(
+        [per_sample_loss(module(X[i : i + chunk]), Y[i : i + chunk]) for i in range(0, len(X), chunk)]
+    )
+    module.train(was_training)
+    return out
+
+
+def weighted_mean(errors: Tensor, sample_weight: Tensor | None) -> Tensor:
+    """The mean error, weighted by ``sample_weight`` when given."""
+    if sample_weight is None:
+        return errors.mean()
+    return (errors * sample_weight).sum() / sample_weight.sum()
+
+
 def snapshot(module: nn.Module) -> dict[str, Tensor]:
     """A detached copy of the module's state (parameters and buffers)."""
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
@@ -116,6 +153,7 @@ class TrainingContext:
     max_iter: int
     batch_size: int
     params: list[Tensor] = field(default_factory=list)
+    per_sample_loss: Callable | None = None
     epoch: int = 0
     step: int = 0
     partial: bool = False
@@ -306,6 +344,7 @@ class BestWeights(Callback):
     def on_train_begin(self, ctx: TrainingContext) -> None:
         self.state = snapshot(ctx.module)
         self.score = -math.inf
+        self.initial = self.state, float(weighted_mean(ctx.errors, ctx.sample_weight))
 
     def on_epoch_begin(self, ctx: TrainingContext) -> None:
         if ctx.structure_changed:
@@ -326,7 +365,22 @@ class BestWeights(Callback):
         ctx.history.best_score = self.score
         restore_best = self.restore and not ctx.random_stopping
         if restore_best or ctx.history.stop_reason in ("diverged", "interrupted"):
-            restore(ctx.module, self.state)
+            restore(ctx.module, self._diverged_fallback(ctx))
+
+    def _diverged_fallback(self, ctx: TrainingContext) -> dict:
+        """The best state, or after divergence the initial one if no epoch beat it
+        (a first epoch at a step size far too large can be finite and still useless)."""
+        history, (state, error) = ctx.history, self.initial
+        if history.stop_reason != "diverged" or ctx.per_sample_loss is None:
+            return self.state
+        # The recorded error of an epoch was measured while its steps were taken,
+        # before the last of them: measure the kept weights themselves.
+        restore(ctx.module, self.state)
+        kept = float(weighted_mean(per_sample_errors(ctx.module, ctx.per_sample_loss, ctx.X, ctx.Y), ctx.sample_weight))
+        if math.isfinite(kept) and kept <= error:
+            return self.state
+        history.best_epoch = -1
+        return state
 
 
 class Convergence(Callback):

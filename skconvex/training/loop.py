@@ -35,8 +35,10 @@ from .callbacks import (
     Convergence,
     TrainingContext,
     overrides,
+    per_sample_errors,
     restore,
     snapshot,
+    weighted_mean,
 )
 from .strategies import Strategy
 
@@ -100,37 +102,6 @@ def _all_finite(module: nn.Module) -> bool:
     if not params:
         return True
     return bool(torch.stack([torch.isfinite(p).all() for p in params]).all())
-
-
-@torch.no_grad()
-def per_sample_errors(
-    module: nn.Module, per_sample_loss: PerSampleLoss, X: Tensor, Y: Tensor, chunk: int = 1024
-) -> Tensor:
-    """Per-sample errors of the whole set, by chunks, in evaluation mode.
-
-    The chunk bounds the activations held at once: 8192 LeNet-5 images added about
-    600 MiB to a fit's peak memory (3.4 times MNIST itself), 1024 about 120 MiB.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skconvex.criteria import squared_errors
-    >>> from skconvex.nn import MLP
-    >>> from skconvex.training import per_sample_errors
-    >>> _ = torch.manual_seed(0)
-    >>> X, Y = torch.randn(5000, 3), torch.randn(5000, 2)
-    >>> errors = per_sample_errors(MLP(3, 2, hidden_layer_sizes=(4,)), squared_errors, X, Y)
-    >>> errors.shape, errors.dtype
-    (torch.Size([5000]), torch.float64)
-    """
-    was_training = module.training
-    module.eval()
-    out = torch.cat(
-        [per_sample_loss(module(X[i : i + chunk]), Y[i : i + chunk]) for i in range(0, len(X), chunk)]
-    )
-    module.train(was_training)
-    return out
-
 
 
 def param_groups(
@@ -254,6 +225,7 @@ def train(
     ctx = TrainingContext(
         module=module, strategy=strategy, optimizer=optimizer, X=X, Y=Y,
         sample_weight=sample_weight, errors=errors, history=History(), max_iter=max_iter,
+        per_sample_loss=per_sample_loss,
         batch_size=max(1, min(batch_size, X.shape[0])), params=list(module.parameters()),
     )
     callbacks = _with_defaults(strategy, callbacks)
@@ -383,7 +355,6 @@ def _record_epoch(ctx: TrainingContext) -> None:
     strategy, errors, sample_weight = ctx.strategy, ctx.errors, ctx.sample_weight
     history = ctx.history
     history.loss.append(strategy.epoch_loss(errors, sample_weight))
-    mean = errors.mean() if sample_weight is None else (errors * sample_weight).sum() / sample_weight.sum()
-    history.mean_error.append(float(mean))
+    history.mean_error.append(float(weighted_mean(errors, sample_weight)))
     history.lam.append(strategy.lam)
     history.stage.append(strategy.stage)

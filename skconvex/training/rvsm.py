@@ -113,6 +113,15 @@ class RelaxedSplitting(Strategy):
         for i, p in enumerate(self.params):
             self.u[i] = self._threshold(p)
 
+    @torch.no_grad()
+    def resync(self) -> None:
+        """u = threshold(w) again, after the loop restored w (divergence, Ctrl-C).
+
+        The sparse copy follows w step by step; the restored w is an earlier
+        iterate, so the u of the last (diverged) step no longer belongs to it.
+        """
+        self.u = [self._threshold(p) for p in self.params]
+
     def coupling(self) -> Tensor:
         """(β/2)·‖w − u‖² over the split parameters (differentiable in w)."""
         total = sum(((p - u) ** 2).sum() for p, u in zip(self.params, self.u))
@@ -181,6 +190,12 @@ class ADMMSplitting(RelaxedSplitting):
         for i, p in enumerate(self.params):
             self.u[i] = self._threshold(p + self.z[i] / self.beta)
             self.z[i] += self.beta * (p - self.u[i])
+
+    @torch.no_grad()
+    def resync(self) -> None:
+        """u = threshold(w + z/β) for the restored w; a non-finite z starts again at 0."""
+        self.z = [z if bool(torch.isfinite(z).all()) else torch.zeros_like(z) for z in self.z]
+        self.u = [self._threshold(p + z / self.beta) for p, z in zip(self.params, self.z)]
 
     def coupling(self) -> Tensor:
         """⟨z, w − u⟩ + (β/2)‖w − u‖² over the split parameters (differentiable in w)."""

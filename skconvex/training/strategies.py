@@ -37,7 +37,7 @@ from ..criteria import (
     nrae,
     nrae_step_loss,
 )
-from .callbacks import Callback, Stagnancy, StepHook, TrainingContext
+from .callbacks import Callback, Stagnancy, StepHook, TrainingContext, weighted_mean as _weighted_mean
 
 __all__ = [
     "Strategy",
@@ -102,12 +102,6 @@ def auto_lambda(
     if gap > 0:
         return spread / gap
     return spread / float(mean) if mean > 0 else spread
-
-
-def _weighted_mean(errors: Tensor, sample_weight: Tensor | None) -> Tensor:
-    if sample_weight is None:
-        return errors.mean()
-    return (errors * sample_weight).sum() / sample_weight.sum()
 
 
 class Strategy:

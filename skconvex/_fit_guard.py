@@ -1,0 +1,77 @@
+"""A fit that fails leaves the estimator exactly as it was.
+
+``fit``, ``partial_fit`` and warm starts assign fitted attributes as they go and
+train ``module_`` in place; an error half-way (a one-class refit, a module that
+cannot be built, a diverged network, Ctrl-C during the set-up) would leave a
+mixture of the old and the new model. :func:`keep_fitted_state_on_error` saves the
+fitted state first and puts it back when the fit raises.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+
+#: Fitted objects that a continued fit changes in place: copied together, so the
+#: optimizer's state still refers to the copied module's parameters.
+_MUTABLE = ("module_", "_optimizer_", "_strategy_")
+
+
+class TrainingDivergedError(ValueError):
+    """Training produced no finite model; the estimator keeps its previous state.
+
+    Examples
+    --------
+    >>> issubclass(TrainingDivergedError, ValueError)
+    True
+    """
+
+
+@contextmanager
+def keep_fitted_state_on_error(estimator) -> Iterator[None]:
+    """Run a fit; on any exception restore every attribute the fit may have changed.
+
+    The estimator's ``__dict__`` is copied (shallow: a fit replaces fitted arrays,
+    it does not edit them) and ``module_``, the optimizer and the strategy, which a
+    continued fit trains in place, are deep-copied together. On an exception,
+    KeyboardInterrupt included, the copy becomes the estimator again: a first fit
+    that fails leaves an unfitted estimator, a refit leaves the previous model,
+    predictions and pickles included.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> est = SimpleNamespace(coef_=1)
+    >>> try:
+    ...     with keep_fitted_state_on_error(est):
+    ...         est.coef_, est.classes_ = 2, [0]
+    ...         raise ValueError("one class")
+    ... except ValueError:
+    ...     pass
+    >>> vars(est)
+    {'coef_': 1}
+    """
+    saved = dict(vars(estimator))
+    live = {k: saved[k] for k in _MUTABLE if k in saved}
+    backup = copy.deepcopy(live) if live else {}
+    try:
+        yield
+    except BaseException:
+        vars(estimator).clear()
+        vars(estimator).update(saved)
+        vars(estimator).update(backup)
+        raise
+
+
+def check_finite_module(module: torch.nn.Module, name: str) -> None:
+    """Raise :class:`TrainingDivergedError` unless every parameter and buffer is finite."""
+    for key, value in module.state_dict().items():
+        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise TrainingDivergedError(
+                f"{name} training produced non-finite weights ({key}) and no finite "
+                "weights to fall back on; the estimator was left as it was before this "
+                "fit. Lower learning_rate_init, or scale X and y."
+            )
