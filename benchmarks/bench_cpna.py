@@ -41,13 +41,14 @@ def _settings(base: dict, args: argparse.Namespace, options: dict) -> dict:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["xor", "uci"], default=None)
+    parser.add_argument("--only", choices=["xor", "uci", "default"], default=None)
     parser.add_argument("--tag", default="", help="suffix of the result files (e.g. _fullbatch)")
     size = parser.add_argument_group("sizes (default: the experiment's full sizes; its quick ones with --quick)")
     for table, options, full in (("Table 1", XOR_OPTIONS, cpna.XOR_FULL), ("Table 3", UCI_OPTIONS, cpna.UCI_FULL)):
         for opt, key in options.items():
             size.add_argument("--" + opt.replace("_", "-"), type=int, help=f"{table}; full: {full.get(key, 0)}")
     parser.add_argument("--datasets", nargs="+", choices=list(cpna._XOR), help="Table 1: only these")
+    parser.add_argument("--uci-datasets", nargs="+", choices=list(cpna._UCI), help="Table 3: only these")
     parser.add_argument("--records", default=None,
                         help="Table 1: JSON-lines file of finished trials (appended as they end; "
                              "trials already there are not rerun)")
@@ -67,9 +68,15 @@ def main(argv=None) -> None:
         run_and_write(out_dir, "cpna_xor" + args.tag, title,
                       lambda: cpna.xor_table(settings, n_jobs=args.n_jobs, verbose=5,
                                              records_path=args.records), options)
+    if args.only == "default":
+        data_home = args.data_home if (Path(args.data_home) / "uci").is_dir() else None
+        run_and_write(out_dir, "cpna_default" + args.tag, "CPNAClassifier() default: XOR and UCI",
+                      lambda: cpna.default_table(args.seeds or 3, data_home, n_jobs=args.n_jobs, verbose=5),
+                      options)
     if args.only in (None, "uci"):
         if (Path(args.data_home) / "uci").is_dir():
             settings = _settings(cpna.table_settings("uci", context), args, UCI_OPTIONS)
+            settings["datasets"] = args.uci_datasets
             run_and_write(out_dir, "cpna_uci" + args.tag, "CPNA Table 3: UCI data",
                           lambda: cpna.uci_table(settings, args.data_home, n_jobs=args.n_jobs, verbose=5),
                           options)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import warnings
+import zlib
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_selection import SelectorMixin
-from sklearn.metrics import roc_auc_score
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.base import _fit_context
@@ -18,12 +18,52 @@ from ._base import NeuralNetMixin, _store_parameters
 from ._tasks import NeuralClassifierMixin, _outputs_in_chunks
 from .nn import masks
 from .nn.units import active_units, fold_constant_units_, input_support, prune_dead_units_
-from .training.callbacks import ValidationScore
+from .training.callbacks import Callback, ValidationScore, restore, snapshot
 from .training.cpna import PRUNE_MODES, ConnectionPruning
 
 __all__ = ["CPNAClassifier"]
 
-_DEFAULT_CONNECTIONS = {"hidden": 0.1}
+_DEFAULT_CONNECTIONS = {"hidden": 0.1}  # n_connections=None (the default before "auto")
+#: ``n_connections="auto"``: each feature budget of the path is this share of the
+#: previous one (dense → sparse), down to one feature.
+AUTO_BUDGET_RATIO = 0.5
+#: The path stops after this many budgets in a row score below the best one so far.
+AUTO_PATIENCE = 2
+#: Share of the training rows held out (by a hash of each row) to score the path.
+AUTO_VALIDATION_FRACTION = 0.2
+#: Below this many held-out rows (weighted) the path is not walked: the dense net is kept.
+AUTO_MIN_VALIDATION = 10
+
+
+def auto_budgets(n_features: int) -> list[int]:
+    """The feature budgets of ``n_connections="auto"``, from dense to sparse.
+
+    Each budget is :data:`AUTO_BUDGET_RATIO` times the previous one (truncated),
+    starting from ``n_features`` and ending at one feature.
+
+    Examples
+    --------
+    >>> auto_budgets(32)
+    [16, 8, 4, 2, 1]
+    >>> auto_budgets(1)
+    []
+    """
+    budgets, budget = [], int(n_features)
+    while int(budget * AUTO_BUDGET_RATIO) >= 1:
+        budget = int(budget * AUTO_BUDGET_RATIO)
+        budgets.append(budget)
+    return budgets
+
+
+def _row_hash_split(X: np.ndarray, fraction: float) -> np.ndarray:
+    """True for the rows held out: a hash of each row's bytes below ``fraction``.
+
+    Deterministic in the data: a repeated row always falls on the same side, so a
+    fit with integer sample weights sees the same split as one with repeated rows.
+    """
+    rows = np.ascontiguousarray(X, dtype=np.float64)
+    codes = np.array([zlib.crc32(row.tobytes()) for row in rows], dtype=np.float64)
+    return codes / 2.0**32 < fraction
 
 
 def _layer_index(key, n_layers: int) -> int:
@@ -51,19 +91,36 @@ def _layer_name(index: int, n_layers: int) -> str:
     return "hidden" if index == n_layers - 1 else f"layer{index}"
 
 
+def _binary_auc(positive: np.ndarray, score: np.ndarray, weight: np.ndarray) -> float:
+    """Weighted ROC AUC, P(s₊ > s₋) + ½·P(s₊ = s₋): the area under the ROC curve that
+    ``roc_auc_score`` computes, without its per-call validation (CPNA scores after every
+    iteration)."""
+    values, inverse = np.unique(score, return_inverse=True)
+    pos = np.bincount(inverse, weights=weight * positive, minlength=len(values))
+    neg = np.bincount(inverse, weights=weight * ~positive, minlength=len(values))
+    below = np.cumsum(neg) - neg  # negative mass strictly below each score
+    return float(np.sum(pos * (below + 0.5 * neg)) / (pos.sum() * neg.sum()))
+
+
 def _auc(y: np.ndarray, proba: np.ndarray, weight: np.ndarray | None) -> float:
-    """ROC AUC (one-vs-rest macro for several classes); NaN when a class is absent."""
+    """ROC AUC (one-vs-rest macro for several classes); NaN when a class is absent.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([0, 0, 1, 1])
+    >>> proba = np.array([[0.9, 0.1], [0.6, 0.4], [0.65, 0.35], [0.2, 0.8]])
+    >>> _auc(y, proba, None)
+    0.75
+    """
     n_classes = proba.shape[1]
-    present = y if weight is None else y[weight > 0]
-    if len(np.unique(present)) < n_classes:
+    weight = np.ones(len(y)) if weight is None else np.asarray(weight, dtype=np.float64)
+    present = np.bincount(y, weights=weight, minlength=n_classes)
+    if np.any(present <= 0) or np.any(present >= weight.sum()):
         return float("nan")
     if n_classes == 2:
-        return float(roc_auc_score(y, proba[:, 1], sample_weight=weight))
-    return float(
-        roc_auc_score(
-            y, proba, multi_class="ovr", labels=np.arange(n_classes), sample_weight=weight
-        )
-    )
+        return _binary_auc(y == 1, proba[:, 1], weight)
+    return float(np.mean([_binary_auc(y == c, proba[:, c], weight) for c in range(n_classes)]))
 
 
 class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, ClassifierMixin, BaseEstimator):
@@ -86,18 +143,32 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
     ----------
     hidden_layer_sizes : array-like of int, default=(256,)
         Widths of the hidden layers at the start (the paper uses 256 to 4096).
-    n_connections : dict, default=None
-        Target per layer: the number of connections kept (or, with
+    n_connections : "auto" or dict, default="auto"
+        "auto" selects features without a target: after pretraining, a path of
+        feature budgets from dense to sparse (each half the previous one, see
+        :func:`auto_budgets`), each reached by an annealed stage of ``prune_iter``
+        iterations that starts from the previous stage's network (whole input
+        features pruned by the norm of their outgoing weights; the hidden→output
+        connections are kept). Every point of the path (the dense network included)
+        is scored on validation data and the sparsest network whose accuracy is
+        within one standard error of the best is chosen; the walk stops once two
+        budgets in a row fall below that bound. ``pruning_path_`` records it. When
+        the validation rows were held out of the training data (not ``X_val``), the
+        path is then walked again on all the rows down to the chosen budget and that
+        network is returned (as GridSearchCV refits; the fitted curves are the
+        refit's).
+        A dict gives a target per layer: the number of connections kept (or, with
         ``prune="nodes"``, of that layer's input units kept), an int ≥ 1, or a float
         in (0, 1) for a share of the layer's full size. Layers are named "hidden"
         (last hidden layer → output, the paper's "hidden" pruning), "input" (input
         features → first hidden layer; pruning it selects features), "layerI" or an
-        integer index I of the linear layers. None is ``{"hidden": 0.1}``; ``{}``
-        trains the dense network only (the paper's NN baseline).
+        integer index I of the linear layers. None is ``{"hidden": 0.1}`` (the default
+        before "auto", which keeps every feature); ``{}`` trains the dense network
+        only (the paper's NN baseline).
     prune : {"connections", "nodes"}, default="connections"
         Remove single connections by ``|w|``, or whole units (a layer's inputs: hidden
         units for "hidden", features for "input") by the norm of their outgoing
-        weights.
+        weights. Only for a dict of ``n_connections``: "auto" prunes whole features.
     prune_layers : "auto", "all", a layer name, or a sequence, default="auto"
         Which layers of ``n_connections`` are pruned and in what order. "auto": one
         stage per layer, from the output side to the input (the paper's CPNA(all):
@@ -137,10 +208,17 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
     beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
         Adam's parameters.
     shuffle : bool, default=True
-    validation_fraction : float, default=None
-        Hold out this share of the training data (stratified) and record its
-        accuracy, AUC and loss at every iteration; ``fit(X_val=, y_val=)`` gives the
-        validation set instead. Monitoring only: the final network is the last one.
+    validation_fraction : float, "auto" or None, default="auto"
+        Hold out this share of the training data (stratified, drawn with
+        ``random_state``) and record its accuracy, AUC and loss at every iteration;
+        ``fit(X_val=, y_val=)`` gives the validation set instead. With a dict of
+        ``n_connections`` this is monitoring only (the final network is the last one)
+        and "auto" is None. With ``n_connections="auto"`` the path is scored on it;
+        there "auto" holds out the rows whose hash falls in the lowest 20 % (a rule
+        deterministic in the data: a repeated row always lands on the same side, so
+        integer sample weights and repeated rows give the same fit), and None is an
+        error. With fewer than 10 held-out or 10 remaining rows (weighted) the path is
+        not walked: a warning, and the dense network is returned.
     random_state : int, RandomState instance or None, default=None
         Seeds the initialization, the shuffling and the validation split.
     verbose : int, default=0
@@ -198,8 +276,15 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
         stopping, the epochs begun before step ``R``; a pmf longer than the schedule
         adds epochs at the final sparsity).
     stop_reason_ : str
-        "max_iter" (the schedule ran to its end), "diverged", "interrupted" or
-        "random_stop".
+        "max_iter" (the schedule ran to its end), "path_stopped" (``"auto"``: the
+        path ended early), "diverged", "interrupted" or "random_stop".
+    pruning_path_ : dict of str to ndarray or None
+        ``n_connections="auto"``: one entry per point of the path (the dense network
+        at the end of pretraining, then each budget's network at the end of its
+        stage): ``iteration`` (1-based), ``n_connections`` (input connections),
+        ``n_features``, ``validation_score`` and ``training_score`` (accuracy) and
+        ``selected`` (True for the network returned; none after a random stop,
+        divergence or interruption). None for a dict of ``n_connections``.
     grad_norm_curve_ : list of float or None
         Per optimizer step, the minibatch gradient norm (``record_grad_norm``).
     stopping_iteration_ : int or None
@@ -214,8 +299,23 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
 
     Examples
     --------
+    With its defaults, CPNA finds the 2 features of an XOR among 32:
+
     >>> from skconvex import CPNAClassifier
     >>> from skconvex.datasets import make_xor
+    >>> X, y, informative = make_xor(
+    ...     600, n_features=32, n_informative=2, random_state=0, return_informative=True
+    ... )
+    >>> selector = CPNAClassifier(random_state=0).fit(X, y)
+    >>> selector.get_support(indices=True).tolist() == informative.tolist()
+    True
+    >>> selector.pruning_path_["n_features"].tolist()
+    [32, 16, 8, 4, 2, 1]
+    >>> selector.pruning_path_["selected"].tolist()
+    [False, False, False, False, True, False]
+
+    The paper's CPNA(all), with targets for both layers:
+
     >>> X, y, informative = make_xor(
     ...     1000, n_features=6, n_informative=2, random_state=0, return_informative=True
     ... )
@@ -248,7 +348,7 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "n_connections": [dict, None],
+        "n_connections": [dict, None, StrOptions({"auto"})],
         "prune": [StrOptions(set(PRUNE_MODES))],
         "prune_layers": [StrOptions({"auto", "all"}), str, Integral, list, tuple],
         "normalize": ["boolean"],
@@ -257,7 +357,7 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
         "annealing_rate": [Interval(Real, 0, None, closed="neither")],
         "initial_masks": [dict, None],
         "init": [StrOptions({"auto", "glorot", "torch", "paper"})],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None, StrOptions({"auto"})],
         **{
             key: NeuralNetMixin._common_constraints[key]
             for key in (
@@ -272,7 +372,7 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
     def __init__(
         self,
         hidden_layer_sizes=(256,),
-        n_connections=None,
+        n_connections="auto",
         prune="connections",
         prune_layers="auto",
         normalize=True,
@@ -291,7 +391,7 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
         beta_2=0.999,
         epsilon=1e-8,
         shuffle=True,
-        validation_fraction=None,
+        validation_fraction="auto",
         random_state=None,
         verbose=0,
         device="cpu",
@@ -323,7 +423,20 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
         sizes = np.atleast_1d(self.hidden_layer_sizes)
         if sizes.size == 0:
             raise ValueError("hidden_layer_sizes must name at least one hidden layer.")
-        return self._fit(X, y, sample_weight, X_val, y_val, sample_weight_val)
+        self._refit_stages = None
+        self._fit(X, y, sample_weight, X_val, y_val, sample_weight_val)
+        path = getattr(self, "pruning_path_", None)
+        if path is None or X_val is not None or not self._walk_path or not path["selected"].any():
+            return self
+        # The budget was chosen on rows held out of training: walk the path again on
+        # every row, down to that budget (GridSearchCV's refit).
+        self._refit_stages = int(np.flatnonzero(path["selected"])[0])
+        try:
+            self._fit(X, y, sample_weight)
+        finally:
+            self._refit_stages = None
+        self.pruning_path_ = path
+        return self
 
     # ----------------------------------------------------------- _fit hooks
     def _module_arguments(self, n_features: int, n_outputs: int) -> dict:
@@ -336,7 +449,48 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
         return dict(module="mlp", n_features=n_features, n_outputs=n_outputs, params=params)
 
     def _holdout_fraction(self):
-        return self.validation_fraction
+        fraction = self.validation_fraction
+        return None if fraction is None or isinstance(fraction, str) else fraction
+
+    def _is_auto(self) -> bool:
+        return isinstance(self.n_connections, str) and self.n_connections == "auto"
+
+    def _prepare_data(self, X, y, sample_weight, X_val, y_val, sample_weight_val, reset,
+                      incremental, classes):
+        """The base class's data; with ``n_connections="auto"`` and no validation data,
+        a hold-out chosen by a hash of each row (see :func:`_row_hash_split`)."""
+        data = super()._prepare_data(
+            X, y, sample_weight, X_val, y_val, sample_weight_val, reset, incremental, classes
+        )
+        self._walk_path = self._is_auto() and self._refit_stages is None
+        if not self._walk_path or data.validation is not None:
+            return data
+        if self.validation_fraction is None:
+            raise ValueError(
+                "n_connections='auto' chooses the input budget on validation data: pass "
+                "X_val and y_val, or a validation_fraction ('auto' holds out "
+                f"{AUTO_VALIDATION_FRACTION:.0%} of the rows)."
+            )
+        held = _row_hash_split(data.X, AUTO_VALIDATION_FRACTION)
+        weight = np.ones(len(held)) if data.sample_weight is None else data.sample_weight
+        if weight[held].sum() < AUTO_MIN_VALIDATION or weight[~held].sum() < AUTO_MIN_VALIDATION:
+            warnings.warn(
+                f"n_connections='auto' needs at least {AUTO_MIN_VALIDATION} held-out and "
+                f"{AUTO_MIN_VALIDATION} training rows ({AUTO_VALIDATION_FRACTION:.0%} of "
+                f"the rows are held out; got {weight[held].sum():g} of {weight.sum():g}): "
+                "the dense network is kept, no input connection is pruned.",
+                UserWarning,
+            )
+            self._walk_path = False
+            return data
+        sw = data.sample_weight
+        data.validation = (data.X[held], data.Y[held], None if sw is None else sw[held])
+        data.X, data.Y = data.X[~held], data.Y[~held]
+        data.sample_weight = None if sw is None else sw[~held]
+        n_samples = data.X.shape[0]
+        batch_size = min(200, n_samples) if self.batch_size == "auto" else self.batch_size
+        data.batch_size = max(1, min(batch_size, n_samples))
+        return data
 
     def _init_module(self, module) -> None:
         masks.add_masks(module)
@@ -412,27 +566,47 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
 
     def _make_strategy(self, resume: bool = False):
         n_layers = len(self.module_.linears)
-        targets = self._targets(n_layers)
-        stages = self._stages(targets, n_layers)
+        if self._is_auto():  # one stage per budget of the path, on the input layer
+            budgets = auto_budgets(self._input_size()) if self._walk_path else []
+            if self._refit_stages is not None:
+                budgets = auto_budgets(self._input_size())[: self._refit_stages]
+            stages = [[(0, budget)] for budget in budgets]
+        else:
+            targets = self._targets(n_layers)
+            stages = [[(i, targets[i]) for i in stage] for stage in self._stages(targets, n_layers)]
         if self.pretrain_iter == 0 and not stages:
             raise ValueError(
                 "Nothing to train: pretrain_iter=0 and no pruning stage (n_connections is empty)."
             )
         return ConnectionPruning(
-            [[(i, targets[i]) for i in stage] for stage in stages],
+            stages,
             pretrain_iter=self.pretrain_iter,
             prune_iter=self.prune_iter,
             annealing_rate=self.annealing_rate,
             normalize=self.normalize,
-            prune=self.prune,
+            prune="nodes" if self._is_auto() else self.prune,  # "auto" prunes features
         )
 
     def _max_epochs(self, strategy) -> int:
         return strategy.n_iter  # the schedule's length, not a cap
 
     def _monitors(self, training, validation) -> list:
-        """Accuracy, AUC and loss after every iteration (validation accuracy scores)."""
-        return [_Monitor(training, validation)]
+        """Accuracy, AUC and loss after every iteration (validation accuracy scores);
+        with ``n_connections="auto"``, the path's recorder after the monitor."""
+        monitors = [_Monitor(training, validation)]
+        self._path_recorder = None
+        if self._is_auto() and self._refit_stages is None:
+            n_stages = len(auto_budgets(self._input_size())) if self._walk_path else 0
+            ends = [self.pretrain_iter + k * self.prune_iter - 1 for k in range(n_stages + 1)]
+            n_validation = 0.0 if validation is None else (
+                len(validation[0]) if validation[2] is None else float(validation[2].sum())
+            )
+            self._path_recorder = _PathRecorder([e for e in ends if e >= 0], n_validation)
+            monitors.append(self._path_recorder)
+        return monitors
+
+    def _input_size(self) -> int:
+        return self.module_.linears[0].in_features
 
     def _record_history(self, history, strategy, reset: bool) -> None:
         super()._record_history(history, strategy, reset)
@@ -476,6 +650,8 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
             self.pruning_stages_ = [
                 stage for stage in self.pruning_stages_ if stage["first_iteration"] < self.n_iter_
             ]
+        recorder = self._path_recorder
+        self.pruning_path_ = recorder.path() if recorder is not None else None
         if not self.support_.any():
             warnings.warn(
                 "CPNA pruned every input connection: the network predicts a constant. "
@@ -494,6 +670,64 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
         tags.input_tags.sparse = False
         tags.target_tags.required = True
         return tags
+
+
+class _PathRecorder(Callback):
+    """``n_connections="auto"``: after the epochs ``ends`` (the end of pretraining and of
+    each budget's stage) record the input connections, features and accuracies and keep
+    a copy of the network. At the end, restore the sparsest network whose validation
+    accuracy is within one standard error of the best (``sqrt(a(1 − a)/n)``, ``n`` the
+    weighted number of validation rows); the walk stops early once
+    :data:`AUTO_PATIENCE` budgets in a row score below that bound."""
+
+    _KEYS = ("iteration", "n_connections", "n_features", "validation_score", "training_score")
+
+    def __init__(self, ends: list[int], n_validation: float):
+        self.ends = set(ends)
+        self.n_validation = max(float(n_validation), 1.0)
+        self.rows: list[dict] = []
+        self.states: list[dict] = []
+        self.selected = None
+
+    def threshold(self) -> float:
+        """The best validation accuracy minus one standard error (−inf before any)."""
+        scores = [r["validation_score"] for r in self.rows if np.isfinite(r["validation_score"])]
+        if not scores:
+            return -np.inf
+        best = max(scores)
+        return best - np.sqrt(best * (1 - best) / self.n_validation)
+
+    def on_epoch_end(self, ctx) -> None:
+        if ctx.epoch not in self.ends or ctx.partial:
+            return None
+        records = ctx.history.records
+        self.rows.append(dict(
+            iteration=ctx.epoch + 1,
+            n_connections=int(ctx.module.linears[0].weight_mask.sum()),
+            n_features=int(input_support(ctx.module).sum()),
+            validation_score=records["val_acc"][-1] if "val_acc" in records else float("nan"),
+            training_score=records["train_acc"][-1],
+        ))
+        self.states.append(snapshot(ctx.module))
+        recent = [r["validation_score"] for r in self.rows[-AUTO_PATIENCE:]]
+        below = [not (score >= self.threshold()) for score in recent]  # NaN counts as below
+        if len(self.rows) > AUTO_PATIENCE and all(below):
+            return "path_stopped"
+        return None
+
+    def on_train_end(self, ctx) -> None:
+        bound = self.threshold()
+        good = [i for i, r in enumerate(self.rows) if r["validation_score"] >= bound]
+        good = good or [0] * (len(self.rows) == 1)  # no validation data: the dense net
+        if good and ctx.history.stop_reason in ("max_iter", "path_stopped"):
+            self.selected = good[-1]
+            restore(ctx.module, self.states[self.selected])
+        self.states = []  # a random stop, divergence or Ctrl-C: the loop's network
+
+    def path(self) -> dict[str, np.ndarray]:
+        path = {k: np.array([row[k] for row in self.rows]) for k in self._KEYS}
+        path["selected"] = np.arange(len(self.rows)) == (-1 if self.selected is None else self.selected)
+        return path
 
 
 class _Monitor(ValidationScore):

@@ -9,6 +9,7 @@ import numpy as np
 
 __all__ = [
     "plot_cpna_history",
+    "plot_cpna_path",
     "plot_pruning_path",
     "plot_sparsity_accuracy",
     "plot_training_history",
@@ -299,6 +300,72 @@ def plot_cpna_history(estimator: Any, axes=None):
         for ax in axes:
             ax.set_xlim(0.5, n_iter + 0.5)
     ax_conn.set_title(f"{type(estimator).__name__}: pruning history")
+    return fig
+
+
+def plot_cpna_path(estimator: Any, ax=None):
+    """Validation and training accuracy along the feature path of ``n_connections="auto"``.
+
+    One point per point of ``pruning_path_`` (the dense network, then each feature
+    budget), against the number of features kept (log scale, dense on the left); the
+    network returned is marked by a vertical line.
+
+    Parameters
+    ----------
+    estimator : fitted CPNAClassifier
+        Fitted with ``n_connections="auto"`` (anything with ``pruning_path_``).
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure otherwise.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If the estimator has no path (``pruning_path_`` is None: a dict of
+        ``n_connections``).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from types import SimpleNamespace
+    >>> import numpy as np
+    >>> from skconvex.plotting import plot_cpna_path
+    >>> path = {"n_features": np.array([32, 16, 8, 4, 2, 1]),
+    ...         "validation_score": np.array([0.77, 0.89, 0.92, 0.97, 0.96, 0.57]),
+    ...         "training_score": np.array([1.0, 1.0, 0.99, 0.97, 0.96, 0.55]),
+    ...         "selected": np.array([False, False, False, False, True, False])}
+    >>> fig = plot_cpna_path(SimpleNamespace(pruning_path_=path))
+    >>> [line.get_label() for line in fig.axes[0].lines]
+    ['validation accuracy', 'training accuracy', 'returned: 2 features']
+    """
+    import matplotlib.pyplot as plt
+
+    path = getattr(estimator, "pruning_path_", None)
+    if path is None:
+        raise ValueError(
+            "No feature path to plot: fit CPNAClassifier with n_connections='auto' "
+            "(the default); pruning_path_ is None for a dict of n_connections."
+        )
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
+    else:
+        fig = ax.figure
+    features = np.asarray(path["n_features"], dtype=float)
+    ax.plot(features, path["validation_score"], color="C3", marker="o", label="validation accuracy")
+    ax.plot(features, path["training_score"], color="C0", marker=".", ls="--", label="training accuracy")
+    selected = np.flatnonzero(np.asarray(path["selected"], dtype=bool))
+    for i in selected:
+        ax.axvline(features[i], color="0.3", ls=":", label=f"returned: {int(features[i])} features")
+    ax.set_xscale("log", base=2)
+    ax.invert_xaxis()  # dense → sparse, the order the path is walked
+    ax.set_xlabel("features kept")
+    ax.set_ylabel("accuracy")
+    ax.legend(loc="best", fontsize="small")
+    ax.set_title(f"{type(estimator).__name__}: feature path (n_connections='auto')")
     return fig
 
 

@@ -527,3 +527,119 @@ def test_long_schedule_with_never_active_units_stays_finite(monkeypatch, guard):
         assert clf.stop_reason_ == "max_iter" and biggest <= 1e3 + 1
     else:
         assert clf.stop_reason_ == "diverged" or biggest > 1e6
+
+
+# ------------------------------------------------- n_connections="auto" (default)
+@pytest.fixture(scope="module")
+def xor32():
+    """2-D XOR among 32 features (30 irrelevant), and the default CPNA fitted on it."""
+    X, y, informative = make_xor(1600, n_features=32, n_informative=2, random_state=0,
+                                 return_informative=True)
+    return X[:600], y[:600], X[600:], y[600:], informative
+
+
+def test_default_cpna_heads_a_pipeline_and_keeps_the_informative_features(xor32):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X, y, X_test, y_test, informative = xor32
+    pipe = make_pipeline(CPNAClassifier(random_state=0), KNeighborsClassifier()).fit(X, y)
+    support = pipe[0].get_support(indices=True)
+    # Both informative features kept, at most 2 of the 30 irrelevant ones (here: 2).
+    assert set(informative) <= set(support) and len(support) <= 4
+    assert pipe[0].n_connections == "auto"
+    # The selection is what makes XOR learnable for k-NN: on all 32 features it guesses.
+    assert pipe.score(X_test, y_test) >= 0.85
+    assert KNeighborsClassifier().fit(X, y).score(X_test, y_test) < 0.65
+
+
+def test_auto_path_records_and_selects_the_sparsest_within_one_standard_error(xor32):
+    X, y, X_val, y_val, informative = xor32
+    clf = CPNAClassifier(random_state=0).fit(X, y, X_val=X_val[:500], y_val=y_val[:500])
+    path = clf.pruning_path_
+    assert path["n_features"].tolist()[:3] == [32, 16, 8]
+    assert path["iteration"].tolist() == [100 * (i + 1) for i in range(len(path["iteration"]))]
+    assert path["selected"].sum() == 1
+    best = path["validation_score"].max()
+    bound = best - np.sqrt(best * (1 - best) / 500)
+    chosen = int(np.flatnonzero(path["selected"])[0])
+    assert chosen == int(np.flatnonzero(path["validation_score"] >= bound)[-1])
+    assert path["n_features"][chosen] == clf.support_.sum() <= 4
+    assert set(informative) <= set(clf.get_support(indices=True))
+    # The returned network is the recorded one: its validation accuracy is the path's.
+    assert clf.score(X_val[:500], y_val[:500]) == pytest.approx(path["validation_score"][chosen])
+    assert clf.n_connections_["input"] == path["n_connections"][chosen]
+
+
+def test_auto_budgets_and_row_hash_split():
+    from skconvex._cpna import _row_hash_split, auto_budgets
+
+    assert auto_budgets(32) == [16, 8, 4, 2, 1] and auto_budgets(6) == [3, 1] and auto_budgets(1) == []
+    X = np.random.default_rng(0).normal(size=(400, 3))
+    held = _row_hash_split(X, 0.2)
+    assert 50 < held.sum() < 110
+    # A repeated row lands on the side of its original: weights and repeats agree.
+    repeated = np.vstack([X, X[:50]])
+    np.testing.assert_array_equal(_row_hash_split(repeated, 0.2), np.r_[held, held[:50]])
+
+
+def test_auto_weights_equal_repeated_rows(xor):
+    X, y, _ = xor
+    X, y = X[:200], y[:200]
+    weight = np.r_[np.full(100, 2.0), np.ones(100)]
+    params = dict(hidden_layer_sizes=(16,), pretrain_iter=5, prune_iter=4, batch_size=400,
+                  shuffle=False, random_state=0, dtype="float64")
+    weighted = CPNAClassifier(**params).fit(X, y, sample_weight=weight)
+    repeated = CPNAClassifier(**params).fit(np.vstack([X, X[:100]]), np.r_[y, y[:100]])
+    np.testing.assert_array_equal(weighted.pruning_path_["n_features"], repeated.pruning_path_["n_features"])
+    np.testing.assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X), atol=1e-8)
+
+
+def test_auto_on_small_data_warns_and_keeps_the_dense_network(xor):
+    X, y, _ = xor
+    with pytest.warns(UserWarning, match="needs at least 10 held-out"):
+        clf = CPNAClassifier(hidden_layer_sizes=(8,), pretrain_iter=3, random_state=0).fit(X[:30], y[:30])
+    assert clf.support_.all() and clf.sparsity_ == 0
+    assert clf.pruning_path_["n_features"].tolist() == [6]
+    assert clf.pruning_path_["selected"].tolist() == [True]
+
+
+def test_auto_without_validation_data_is_an_error(xor):
+    X, y, _ = xor
+    with pytest.raises(ValueError, match="chooses the input budget on validation data"):
+        CPNAClassifier(validation_fraction=None, **FAST).fit(X, y)
+
+
+def test_auc_equals_scikit_learns_with_ties_weights_and_classes():
+    from sklearn.metrics import roc_auc_score
+
+    from skconvex._cpna import _auc
+
+    rng = np.random.default_rng(0)
+    for n_classes in (2, 3, 4):
+        y = np.tile(np.arange(n_classes), 15)
+        proba = rng.integers(0, 4, size=(len(y), n_classes)) + 0.5  # many ties
+        proba /= proba.sum(axis=1, keepdims=True)
+        weight = rng.integers(1, 4, size=len(y)).astype(float)
+        for w in (None, weight):
+            expected = (
+                roc_auc_score(y, proba[:, 1], sample_weight=w) if n_classes == 2
+                else roc_auc_score(y, proba, multi_class="ovr", sample_weight=w)
+            )
+            assert _auc(y, proba, w) == pytest.approx(expected, abs=1e-12)
+    assert np.isnan(_auc(np.zeros(4, int), np.full((4, 2), 0.5), None))
+
+
+def test_table1_hidden_column_is_the_separate_cpna_hidden_fit():
+    from sklearn.metrics import roc_auc_score
+
+    from skconvex.experiments.cpna import _XOR, _xor_data, _xor_task
+
+    cfg = _XOR["3D-XOR p=60"]
+    s = dict(n_train=200, batch_size=100, pretrain_iter=2, prune_iter=2)
+    record = _xor_task("3D-XOR p=60", 0, cfg, 40, s)
+    Xtr, ytr, Xte, yte = _xor_data(cfg, 0, 200)
+    hidden = CPNAClassifier(
+        hidden_layer_sizes=(40,), n_connections={"hidden": cfg["hidden"], "input": cfg["input"]},
+        prune_layers="hidden", pretrain_iter=2, prune_iter=2, random_state=0, batch_size=100,
+    ).fit(Xtr, ytr)
+    assert record["CPNA(hidden)"] == pytest.approx(roc_auc_score(yte, hidden.predict_proba(Xte)[:, 1]))

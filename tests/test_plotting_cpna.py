@@ -140,3 +140,24 @@ def test_single_stage_and_dense_baseline(data):
     np.testing.assert_array_equal(
         _curve_lines(fig.axes[0])[0].get_ydata(), dense.connection_curve_["input"]
     )
+
+
+def test_plot_cpna_path_draws_the_recorded_path():
+    from types import SimpleNamespace
+
+    from skconvex.plotting import plot_cpna_path
+
+    path = {"n_features": np.array([20, 10, 5, 2, 1]),
+            "validation_score": np.array([0.8, 0.9, 0.95, 0.94, 0.5]),
+            "training_score": np.array([1.0, 1.0, 0.97, 0.95, 0.52]),
+            "selected": np.array([False, False, False, True, False])}
+    fig = plot_cpna_path(SimpleNamespace(pruning_path_=path))
+    ax = fig.axes[0]
+    validation, training, marker = ax.lines
+    np.testing.assert_array_equal(validation.get_xdata(), path["n_features"])
+    np.testing.assert_array_equal(validation.get_ydata(), path["validation_score"])
+    np.testing.assert_array_equal(training.get_ydata(), path["training_score"])
+    assert marker.get_xdata()[0] == 2 and ax.get_xscale() == "log" and ax.xaxis_inverted()
+    plt.close(fig)
+    with pytest.raises(ValueError, match="n_connections='auto'"):
+        plot_cpna_path(SimpleNamespace(pruning_path_=None))
