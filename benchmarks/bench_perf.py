@@ -552,6 +552,17 @@ def _worker_threads():
                 torch_threads=_torch.get_num_threads())
 
 
+def whole_fit(quick: bool) -> dict:
+    """The whole ``fit`` call against the hand loop, set-up included (bench_fit_overhead)."""
+    import bench_fit_overhead
+
+    threads = torch.get_num_threads()
+    try:
+        return bench_fit_overhead.run(bench_fit_overhead.parse_args(["--quick"] if quick else []))
+    finally:
+        torch.set_num_threads(threads)  # run() pins 1 thread
+
+
 def grid_search(quick: bool, rounds: int) -> dict:
     """GridSearchCV wall time: n_jobs=1, n_jobs=2 (loky), dask LocalCluster (2×1 thread)."""
     import joblib
@@ -624,7 +635,7 @@ def grid_search(quick: bool, rounds: int) -> dict:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, a smoke test")
-    parser.add_argument("--only", nargs="+", choices=list(CASES) + ["scale", "grid"],
+    parser.add_argument("--only", nargs="+", choices=list(CASES) + ["whole_fit", "scale", "grid"],
                         help="run only these parts (default: all)")
     parser.add_argument("--data-home", default=str(DATA_HOME))
     parser.add_argument("--out", default=str(DEFAULT_OUT))
@@ -651,7 +662,7 @@ def main(argv=None):
 
     started, env, t_start = now_iso(), environment(), time.perf_counter()
     data_home = Path(args.data_home)
-    parts = args.only or list(CASES) + ["scale", "grid"]
+    parts = args.only or list(CASES) + ["whole_fit", "scale", "grid"]
     have_mnist = (data_home / "mnist").is_dir()
     result = dict(
         quick=args.quick, data_home=str(data_home), torch_threads=torch.get_num_threads(),
@@ -683,6 +694,10 @@ def main(argv=None):
                 "fit", dict(case=case, contender=c, data_home=str(data_home))
             )
         result["cases"][name] = record
+
+    if "whole_fit" in parts:
+        print("== whole fit (set-up included, 1 thread)", flush=True)
+        result["whole_fit"] = whole_fit(args.quick)
 
     if "scale" in parts:
         print("== scale", flush=True)
@@ -716,7 +731,7 @@ def _merge_into_previous(path: Path, new: dict, parts: list[str]) -> dict:
     old = json.loads(path.read_text())
     for name, record in new["cases"].items():
         old["cases"][name] = record
-    for key in ("scale", "grid_search"):
+    for key in ("whole_fit", "scale", "grid_search"):
         if key in new:
             old[key] = new[key]
     old.setdefault("reruns", []).append({
@@ -920,6 +935,12 @@ def markdown(r: dict) -> str:
         lines += [_load_line(g.get("other_load")), ""]
         if isinstance(g.get("dask"), str):
             lines += [f"- dask: {g['dask']}", ""]
+    if "whole_fit" in r:
+        import bench_fit_overhead
+
+        body = bench_fit_overhead.markdown(r["whole_fit"]).split("\n", 2)[2]
+        lines += ["**Whole fit, set-up included** (digits 64-256-10, 20 epochs, 1 torch "
+                  "thread; `benchmarks/bench_fit_overhead.py`):", "", body.strip(), ""]
     for s in r.get("skipped", []):
         lines.append(f"- skipped: {s}")
     return "\n".join(lines).rstrip() + "\n"

@@ -24,6 +24,7 @@ from sklearn_compat.utils.validation import validate_data
 
 from ._device import resolve_device, to_tensor, torch_thread_limit
 from ._fit_guard import check_finite_module, keep_fitted_state_on_error
+from ._rng import seeded_global_rng, training_generator
 from ._state_validation import check_module_state
 from ._version import __version__
 from .convergence._stopping import _pmf as _check_pmf
@@ -31,6 +32,7 @@ from .exceptions import InconsistentVersionWarning
 from .nn import build_module
 from .nn.factory import BUILTIN_MODULES
 from .nn.masks import register_mask_buffers
+from .nn.randomness import use_generator_dropout_, using_generator
 from .training import MeanLoss, train
 from .training.callbacks import (
     BestWeights,
@@ -331,6 +333,7 @@ class NeuralNetMixin:
     @staticmethod
     def _build(args: dict, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:
         module = build_module(args["module"], args["n_features"], args["n_outputs"], **args["params"])
+        use_generator_dropout_(module)  # a user module's dropout draws from the fit's generator
         return module.to(device=device, dtype=dtype)
 
     def _make_optimizer_factory(self):
@@ -403,10 +406,10 @@ class NeuralNetMixin:
         data = self._prepare_data(
             X, y, sample_weight, X_val, y_val, sample_weight_val, reset, incremental, classes
         )
-        devices = [data.device] if data.device.type == "cuda" else []
-        with torch_thread_limit(), torch.random.fork_rng(devices=devices):
-            torch.manual_seed(data.seed)
+        with seeded_global_rng(data.seed):  # the build's draws; the caller's RNG untouched
             strategy, optimizer = self._network_and_state(data, reset)
+            generator = training_generator(data.device, data.seed)
+        with torch_thread_limit(), using_generator(generator):
             tensors = data.tensors()
             pretrain_stop = self._pretrain(tensors[0], tensors[2], data.batch_size, data.seed) if reset else None
             max_iter = 1 if incremental else self._max_epochs(strategy)
@@ -689,9 +692,8 @@ class NeuralNetMixin:
         callbacks.append(BestWeights(restore=restore_best))  # runs `epochs` epochs: no convergence test
         # The fitted optimizer's state belongs to the network before the change.
         self.__dict__.pop("_optimizer_", None)
-        devices = [X.device] if X.device.type == "cuda" else []
-        with torch_thread_limit(), torch.random.fork_rng(devices=devices):
-            torch.manual_seed(seed)  # dropout masks
+        dropout = torch.Generator(device=X.device).manual_seed(seed)
+        with torch_thread_limit(), using_generator(dropout):
             return train(
                 self.module_,
                 self._per_sample_loss(MeanLoss.error_dtype),
@@ -783,7 +785,7 @@ class NeuralNetMixin:
         super().__setstate__(state)
         if module_state is not None:
             device = resolve_device(self.device, fitting=False)
-            with torch.random.fork_rng(devices=[]):  # building draws initial weights
+            with seeded_global_rng(0):  # building draws initial weights (overwritten)
                 module = self._build(self._module_args_, torch.device("cpu"), _DTYPES[module_dtype])
             register_mask_buffers(module, module_state)  # a pruned module's masks
             module.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in module_state.items()})

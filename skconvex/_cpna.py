@@ -14,7 +14,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.base import _fit_context
 
-from ._base import NeuralNetMixin, _store_parameters
+from ._base import NeuralNetMixin, _layer_sizes, _store_parameters
+from ._fit_guard import atomic_fit
 from ._tasks import NeuralClassifierMixin, _outputs_in_chunks
 from .nn import masks
 from .nn.units import active_units, fold_constant_units_, input_support, prune_dead_units_
@@ -402,6 +403,7 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
         _store_parameters(self, locals())
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @atomic_fit
     def fit(self, X, y, sample_weight=None, X_val=None, y_val=None, sample_weight_val=None):
         """Train, prune and train the sparse network on (X, y).
 
@@ -441,7 +443,7 @@ class CPNAClassifier(NeuralClassifierMixin, NeuralNetMixin, SelectorMixin, Class
     # ----------------------------------------------------------- _fit hooks
     def _module_arguments(self, n_features: int, n_outputs: int) -> dict:
         params = dict(
-            hidden_layer_sizes=tuple(int(h) for h in np.atleast_1d(self.hidden_layer_sizes)),
+            hidden_layer_sizes=_layer_sizes(self.hidden_layer_sizes),
             activation="relu",  # normalization needs a positively homogeneous unit
             output_activation="identity",
             init=self.init,

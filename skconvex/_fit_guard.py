@@ -10,24 +10,17 @@ fitted state first and puts it back when the fit raises.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import torch
 
+from .exceptions import TrainingDivergedError
+
 #: Fitted objects that a continued fit changes in place: copied together, so the
 #: optimizer's state still refers to the copied module's parameters.
 _MUTABLE = ("module_", "_optimizer_", "_strategy_")
-
-
-class TrainingDivergedError(ValueError):
-    """Training produced no finite model; the estimator keeps its previous state.
-
-    Examples
-    --------
-    >>> issubclass(TrainingDivergedError, ValueError)
-    True
-    """
 
 
 @contextmanager
@@ -75,3 +68,19 @@ def check_finite_module(module: torch.nn.Module, name: str) -> None:
                 "weights to fall back on; the estimator was left as it was before this "
                 "fit. Lower learning_rate_init, or scale X and y."
             )
+
+
+def atomic_fit(fit):
+    """Decorate a ``fit`` method so that it runs under :func:`keep_fitted_state_on_error`.
+
+    For fits made of several steps (a meta-estimator's inner fit, pruning and
+    retraining; CPNA's path and its refit): any step that fails puts the whole
+    estimator back as it was before ``fit``.
+    """
+
+    @functools.wraps(fit)
+    def guarded(self, *args, **kwargs):
+        with keep_fitted_state_on_error(self):
+            return fit(self, *args, **kwargs)
+
+    return guarded

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["InconsistentVersionWarning"]
+__all__ = ["InconsistentVersionWarning", "TrainingDivergedError"]
 
 
 class InconsistentVersionWarning(UserWarning):
@@ -26,3 +26,17 @@ class InconsistentVersionWarning(UserWarning):
             f"{self.original_version} when using version {self.current_version}. This "
             "might lead to breaking code or invalid results. Use at your own risk."
         )
+
+
+class TrainingDivergedError(ValueError):
+    """Training produced no finite model; the estimator keeps its previous state.
+
+    Raised by ``fit``/``partial_fit`` when the network's weights are not finite at
+    the end and no earlier finite weights could be restored. A ``ValueError``, so
+    ``GridSearchCV``'s ``error_score`` handles it like any failed fit.
+
+    Examples
+    --------
+    >>> issubclass(TrainingDivergedError, ValueError)
+    True
+    """

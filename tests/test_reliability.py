@@ -347,28 +347,7 @@ FAILURES = {
 REFIT_ONLY = {"warm_start_n_features", "partial_fit_new_classes", "partial_fit_new_outputs",
               "partial_fit_n_features"}
 
-# Known bugs: (estimator, failure point) -> reason. Kept as strict xfails.
-_CPNA_TWO_FITS = (
-    "CPNAClassifier.fit with n_connections='auto' runs self._fit twice (the path on a "
-    "hold-out, then the refit on every row), each under its own keep_fitted_state_on_error; "
-    "when the second run fails, the state of the first run (trained on 80% of the rows, "
-    "n_iter_, curves, module_ and masks of the hold-out fit) is left instead of the "
-    "previous state, and after a failed first fit the estimator counts as fitted."
-)
-_META_NOT_ATOMIC = (
-    "{cls}.fit assigns estimator_ (in _fit_estimator) right after the inner fit, before "
-    "pruning and retraining (and GSP sets initial_validation_score_, best_validation_score_, "
-    "best_z_ before its search); an error in retraining leaves the new, half-pruned inner "
-    "estimator in estimator_ (predictions change, masks_/sparsity_/pruning_path_ still "
-    "describe the old one), and after a failed first fit the meta-estimator counts as fitted."
-)
-KNOWN_BUGS: dict = {
-    ("CPNAClassifier-auto", "train_raises_last_call", None): _CPNA_TWO_FITS,
-    ("StatisticalPruning", "train_raises_last_call", None): _META_NOT_ATOMIC.format(cls="StatisticalPruning"),
-    ("GradualStatisticalPruning", "train_raises_last_call", None): _META_NOT_ATOMIC.format(
-        cls="GradualStatisticalPruning"
-    ),
-}
+KNOWN_BUGS: dict = {}  # (estimator, failure point, first fit) -> reason: strict xfail
 
 
 def _cases(first_fit: bool):
@@ -621,12 +600,7 @@ def test_user_module_dropout_draws_from_the_fit_generator():
     ],
     ids=["alpha", "learning_rate_init", "device", "hidden_layer_sizes"],
 )
-def test_clear_messages(cls, params, match, request):
-    if cls is CPNAClassifier and "hidden_layer_sizes" in params:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "CPNAClassifier._module_arguments converts hidden_layer_sizes with int() "
-            "instead of skconvex._base._layer_sizes: (8.7,) silently becomes 8 hidden units."
-        )))
+def test_clear_messages(cls, params, match):
     X, y = IRIS
     small = dict(pretrain_iter=1, prune_iter=1) if cls is CPNAClassifier else dict(max_iter=1)
     est = cls(**{**dict(hidden_layer_sizes=(8,)), **small, **params}, random_state=0)
@@ -639,10 +613,6 @@ def test_float64_network_accepts_alpha_beyond_float32():
     GDCClassifier(hidden_layer_sizes=(8,), max_iter=1, alpha=1e300, dtype="float64", random_state=0).fit(X, y)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "GradualStatisticalPruning with z_start > z_max: z_grid() is empty, fit prunes "
-    "nothing (pruning_path_ empty, sparsity_ 0) and says nothing: no error, no warning."
-))
 def test_gsp_with_z_start_above_z_max_says_so():
     X, y = IRIS
     gsp = GradualStatisticalPruning(_gdc_clf(), z_start=2.0, z_max=1.0, retrain_epochs=1, random_state=0)

@@ -10,6 +10,7 @@ from torch import nn
 
 from .activations import make_activation
 from .mlp import _init_bound, _init_layer_, _reset_uniform_, _resolve_init
+from .randomness import Dropout
 
 __all__ = ["LeNet5", "LeNetVariant"]
 
@@ -301,7 +302,7 @@ class LeNetVariant(nn.Module):
             _init_layer_(layer, scheme, activation)
         self.activation = make_activation(activation)
         self.output_activation = make_activation(output_activation)
-        self.dropout = nn.Dropout(dropout) if dropout > 0 else None
+        self.dropout = Dropout(dropout) if dropout > 0 else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x.reshape(-1, *self.image_shape)

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from .activations import make_activation
+from .randomness import Dropout
 
 __all__ = ["MLP"]
 
@@ -154,8 +155,8 @@ class MLP(nn.Module):
         # reach the dropout module.
         self.activation = make_activation(activation)
         self.output_activation = make_activation(output_activation)
-        self.dropout = nn.Dropout(dropout) if dropout > 0 else None
-        self.input_dropout = nn.Dropout(input_dropout) if input_dropout > 0 else None
+        self.dropout = Dropout(dropout) if dropout > 0 else None
+        self.input_dropout = Dropout(input_dropout) if input_dropout > 0 else None
 
         self.rebuild_plan_()
 

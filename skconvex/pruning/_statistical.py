@@ -23,6 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.utils._tags import get_tags
 
 from .._base import NeuralNetMixin, _store_parameters, make_optimizer_factory
+from .._fit_guard import atomic_fit
 from ..nn import masks
 from ..training.loop import restore, snapshot
 from .zstatistics import VARIANCES, z_statistics
@@ -370,6 +371,7 @@ class StatisticalPruning(_PruningMetaEstimator):
         _store_parameters(self, locals())
 
     @_fit_context(prefer_skip_nested_validation=False)
+    @atomic_fit
     def fit(self, X, y, sample_weight=None):
         """Fit the estimator (unless ``prefit``), prune at ``z_crit``, retrain.
 
@@ -619,6 +621,7 @@ class GradualStatisticalPruning(_PruningMetaEstimator):
                     training_loss=float(loss), accepted=accepted)
 
     @_fit_context(prefer_skip_nested_validation=False)
+    @atomic_fit
     def fit(self, X, y, sample_weight=None, X_val=None, y_val=None, sample_weight_val=None):
         """Fit the estimator (unless ``prefit``), then prune gradually (Algorithm 3).
 
@@ -646,6 +649,11 @@ class GradualStatisticalPruning(_PruningMetaEstimator):
         -------
         self
         """
+        if not len(self.z_grid()):
+            raise ValueError(
+                f"z_start={self.z_start!r} is above z_max={self.z_max!r}: no critical value "
+                "to try, so nothing would be pruned."
+            )
         rng = check_random_state(self.random_state)
         salt = int(rng.randint(2**31 - 1))
         estimator = self._new_estimator(rng)

@@ -34,6 +34,7 @@ from torch.nn import functional as F
 
 from ..criteria import squared_errors
 from ..nn.activations import ACTIVATIONS, make_activation
+from ..nn.randomness import current_generator
 from .callbacks import GradientNormRecorder, ProgressBar
 from .loop import History, train
 from .strategies import MeanLoss
@@ -85,7 +86,8 @@ class DenoisingAutoencoder(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         if self.training and self.keep_probability < 1.0:
-            x = x * torch.bernoulli(torch.full_like(x, self.keep_probability))
+            keep = torch.full_like(x, self.keep_probability)
+            x = x * torch.bernoulli(keep, generator=current_generator())
         h = self.activation(self.encoder(x))
         return self.output_activation(F.linear(h, self.encoder.weight.t(), self.decoder_bias))
 
