@@ -465,6 +465,7 @@ def test_monitors_see_the_randomly_stopped_iterate():
     X, y = load_digits(return_X_y=True)
     X, y = X[:200] / 16, y[:200]
     clf = CPNAClassifier(pretrain_iter=2, prune_iter=2, batch_size=50, random_state=0,
+                         n_connections={"hidden": 0.1},  # the fixed-budget default before "auto"
                          stopping=np.r_[np.zeros(5), 1.0])  # R = 6: 5 steps, 2 epochs begun
     clf.fit(X, y)
     assert clf.n_iter_ == 2 and clf.stopping_iteration_ == 6

@@ -649,10 +649,11 @@ class GradualStatisticalPruning(_PruningMetaEstimator):
         -------
         self
         """
-        if not len(self.z_grid()):
-            raise ValueError(
+        if not len(self.z_grid()):  # allowed (an unpruned baseline), but said
+            warnings.warn(
                 f"z_start={self.z_start!r} is above z_max={self.z_max!r}: no critical value "
-                "to try, so nothing would be pruned."
+                "to try, so nothing is pruned.",
+                UserWarning,
             )
         rng = check_random_state(self.random_state)
         salt = int(rng.randint(2**31 - 1))
