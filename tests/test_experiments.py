@@ -280,3 +280,13 @@ def test_context_map_in_workers_keeps_task_order():
     with parallel_config(backend="threading"):
         assert context.map(pow, [(2, k) for k in range(6)]) == [1, 2, 4, 8, 16, 32]
     assert seen == [1, 2, 4, 8, 16, 32]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_experiment_streams_its_finished_tasks(name):
+    """Each finished task reaches Context.on_result (the partial results file) during the run."""
+    seen = []
+    context = Context(tiny=True, data_home=_data_home(name), on_result=seen.append)
+    result = EXPERIMENTS[name].run(context)
+    assert seen, f"{name} streamed nothing to on_result"
+    assert result.records

@@ -180,13 +180,13 @@ def _run(ctx: Context) -> Result:
     grid = [dict(method="anrat", lr=lr, a=a, seed=0, phase="grid")
             for lr in sizes["learning_rate"] for a in sizes["penalty"]]
     grid += [dict(method="ce", lr=lr, a=None, seed=0, phase="grid") for lr in sizes["learning_rate"]]
-    records = run_parallel(_fit_one, [(t, home, sizes) for t in grid], ctx.n_jobs)
+    records = run_parallel(_fit_one, [(t, home, sizes) for t in grid], ctx)
     best_anrat, best_ce = select_config(records, "anrat"), select_config(records, "ce")
     more = [dict(method=m, lr=b["learning_rate"], a=b["penalty"], seed=s, phase="seeds")
             for m, b in (("anrat", best_anrat), ("ce", best_ce)) for s in range(1, n_seeds)]
     more += [dict(method="anrat_dropout", lr=best_anrat["learning_rate"], a=best_anrat["penalty"],
                   seed=s, phase="seeds") for s in range(n_seeds)]
-    records += run_parallel(_fit_one, [(t, home, sizes) for t in more], ctx.n_jobs)
+    records += run_parallel(_fit_one, [(t, home, sizes) for t in more], ctx)
 
     def runs(method, best):
         return [r for r in records if r["method"] == method and (

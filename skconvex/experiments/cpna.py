@@ -264,7 +264,9 @@ def _done_key(record: Mapping) -> tuple:
     return (record["dataset"], record["seed"], record["width"], record["pretrain_iter"], record["prune_iter"])
 
 
-def xor_table(settings: Mapping, n_jobs: int = 1, verbose: int = 0, records_path=None) -> Result:
+def xor_table(
+    settings: Mapping, n_jobs: int = 1, verbose: int = 0, records_path=None, on_record=None
+) -> Result:
     """Run the paper's Table 1 (k-D XOR with irrelevant features).
 
     Parameters
@@ -280,6 +282,8 @@ def xor_table(settings: Mapping, n_jobs: int = 1, verbose: int = 0, records_path
         A JSON-lines file: records already there (same data set, seed, width and
         schedule) are not rerun, and every finished task is appended at once. The
         table is made of all the file's records for the data sets run.
+    on_record : callable, default=None
+        Called with each record as soon as it is in (the harness's partial results).
 
     Returns
     -------
@@ -300,6 +304,8 @@ def xor_table(settings: Mapping, n_jobs: int = 1, verbose: int = 0, records_path
     )
     for record in runs:
         records.append(record)
+        if on_record is not None:  # the harness's partial results file
+            on_record(record)
         if records_path is not None:
             with open(records_path, "a") as f:
                 f.write(json.dumps(record) + "\n")
@@ -352,7 +358,8 @@ def xor_result(records: list, settings: Mapping) -> Result:
 
 
 def uci_table(
-    settings: Mapping, data_home: str | PathLike[str], n_jobs: int = 1, verbose: int = 0
+    settings: Mapping, data_home: str | PathLike[str], n_jobs: int = 1, verbose: int = 0,
+    on_record=None,
 ) -> Result:
     """Run the paper's Table 3 (UCI data) with its protocol on ``<data_home>/uci``.
 
@@ -366,6 +373,8 @@ def uci_table(
         joblib workers; one task is one data set.
     verbose : int, default=0
         joblib's progress messages.
+    on_record : callable, default=None
+        Called with each record as soon as it is in (the harness's partial results).
 
     Returns
     -------
@@ -375,9 +384,13 @@ def uci_table(
     """
     s = dict(settings)
     names = s.get("datasets") or list(_UCI)
-    records = Parallel(n_jobs=n_jobs, verbose=verbose)(
+    records = []
+    for record in Parallel(n_jobs=n_jobs, verbose=verbose, return_as="generator")(
         delayed(_uci_task)(name, _UCI[name], str(data_home), s) for name in names
-    )
+    ):
+        records.append(record)
+        if on_record is not None:  # the harness's partial results file
+            on_record(record)
     rows, summary = [], {}
     for record in records:
         name, cfg = record["dataset"], _UCI[record["dataset"]]
@@ -491,12 +504,15 @@ def default_table(seeds: int, data_home=None, n_jobs: int = 1, verbose: int = 0)
 
 def _run_table1(context: Context) -> Result:
     """``cpna-table1``: :func:`xor_table` at the sizes of ``context``."""
-    return xor_table(table_settings("xor", context), n_jobs=context.n_jobs)
+    return xor_table(table_settings("xor", context), n_jobs=context.n_jobs, on_record=context.on_result)
 
 
 def _run_table3(context: Context) -> Result:
     """``cpna-table3``: :func:`uci_table` at the sizes of ``context``, on its data_home."""
-    return uci_table(table_settings("uci", context), context.data_home, n_jobs=context.n_jobs)
+    return uci_table(
+        table_settings("uci", context), context.data_home, n_jobs=context.n_jobs,
+        on_record=context.on_result,
+    )
 
 
 register(Experiment(

@@ -204,13 +204,13 @@ def _worker(fn, *args):
         torch.set_num_threads(previous)
 
 
-def run_parallel(fn, tasks: list, n_jobs: int) -> list:
-    """``[fn(*task) for task in tasks]`` over ``n_jobs`` joblib workers, one thread each."""
-    if n_jobs == 1 or len(tasks) <= 1:
-        return [_worker(fn, *task) for task in tasks]
-    from joblib import Parallel, delayed
+def run_parallel(fn, tasks: list, ctx) -> list:
+    """``[fn(*task) for task in tasks]`` over ``ctx.n_jobs`` workers, one thread each.
 
-    return Parallel(n_jobs=n_jobs)(delayed(_worker)(fn, *task) for task in tasks)
+    Through :meth:`Context.map`: each finished task also goes to the run's partial
+    results file as soon as it is in, so a failed or interrupted run keeps it.
+    """
+    return ctx.map(_worker, [(fn, *task) for task in tasks])
 
 
 def _train_and_prune(task: dict, data_home: str, sizes: dict) -> dict:
@@ -381,7 +381,7 @@ def _train_table2(ctx: Context, rows: list[dict], sizes: dict, n_seeds: int) -> 
                               net=dict(hidden_layer_sizes=spec["hidden"]), prune=spec.get("prune", ())))
     # Largest first: better packing over the workers.
     order = sorted(range(len(tasks)), key=lambda i: -sum(tasks[i]["net"]["hidden_layer_sizes"]))
-    done = run_parallel(_train_and_prune, [(tasks[i], str(ctx.data_home), sizes) for i in order], ctx.n_jobs)
+    done = run_parallel(_train_and_prune, [(tasks[i], str(ctx.data_home), sizes) for i in order], ctx)
     records = [None] * len(tasks)
     for i, rec in zip(order, done):
         records[i] = rec
@@ -559,7 +559,7 @@ def _run_table1(ctx: Context) -> Result:
              for spec in rows for seed in _seed_list(n_seeds)]
     # The pruned runs take longest: start them first.
     order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i]["prune"]))
-    done = run_parallel(_train_and_prune, [(tasks[i], str(ctx.data_home), sizes) for i in order], ctx.n_jobs)
+    done = run_parallel(_train_and_prune, [(tasks[i], str(ctx.data_home), sizes) for i in order], ctx)
     records = [None] * len(tasks)
     for i, rec in zip(order, done):
         records[i] = rec

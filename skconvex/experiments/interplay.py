@@ -53,7 +53,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from joblib import Parallel, delayed
 from scipy.stats import spearmanr
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
@@ -326,9 +325,9 @@ def run_figure1(context: Context) -> Result:
         for i, config in enumerate(_SWEEPS[sweep][3])
         for seed in range(settings["seeds"])
     ]
-    records = Parallel(n_jobs=context.n_jobs)(
-        delayed(_task)(sweep, i, config, seed, settings, context.data_home)
-        for sweep, i, config, seed in tasks
+    # Context.map: each finished task goes to the run's partial results file at once.
+    records = context.map(
+        _task, [(sweep, i, config, seed, settings, context.data_home) for sweep, i, config, seed in tasks]
     )
     summary = _summarize(records)
     notes = _notes(summary, missing_mnist)

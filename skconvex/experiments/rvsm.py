@@ -359,7 +359,7 @@ def summarize(records: list[dict]) -> tuple[list[list], dict]:
 
 
 def rvsm_table(settings: Mapping, data_home: str | PathLike[str] | None = None, n_jobs: int = 1,
-               verbose: int = 0) -> Result:
+               verbose: int = 0, on_record=None) -> Result:
     """Run the comparison on ``settings["cases"]``.
 
     Parameters
@@ -372,6 +372,8 @@ def rvsm_table(settings: Mapping, data_home: str | PathLike[str] | None = None, 
         joblib workers; one task is one (case, seed, method).
     verbose : int, default=0
         joblib's progress messages.
+    on_record : callable, default=None
+        Called with each record as soon as it is in (the harness's partial results).
 
     Returns
     -------
@@ -385,14 +387,23 @@ def rvsm_table(settings: Mapping, data_home: str | PathLike[str] | None = None, 
     # Longest tasks first so the workers finish together.
     jobs = [(c, seed, m) for c in reversed(cases) for seed in range(s["seeds"][c])
             for m in ["dense", *_SPLITTING]]
-    out = Parallel(n_jobs=n_jobs, verbose=verbose)(delayed(_fit_task)(c, seed, m, s) for c, seed, m in jobs)
+    out = []
+    for r, est in Parallel(n_jobs=n_jobs, verbose=verbose, return_as="generator")(
+        delayed(_fit_task)(c, seed, m, s) for c, seed, m in jobs
+    ):
+        out.append((r, est))
+        if on_record is not None:  # the harness's partial results file
+            on_record(r)
     records = [r for r, _ in out]
     dense = {(r["case"], r["seed"]): est for r, est in out if est is not None}
     targets = [(r["case"], r["seed"], r["method"], r["sparsity"])
                for r in records if r["method"].startswith("RVSM-")]
-    records += Parallel(n_jobs=n_jobs, verbose=verbose)(
+    for r in Parallel(n_jobs=n_jobs, verbose=verbose, return_as="generator")(
         delayed(_magnitude_task)(c, seed, p, t, dense[c, seed], s) for c, seed, p, t in targets
-    )
+    ):
+        records.append(r)
+        if on_record is not None:
+            on_record(r)
     rows, summary = summarize(records)
     table = md_table(["case", "method", "accuracy (u) %", "accuracy (w) %", "zeros %", "seeds",
                       "paper (CIFAR-10): accuracy %, zeros %"], rows)
@@ -427,7 +438,10 @@ def rvsm_table(settings: Mapping, data_home: str | PathLike[str] | None = None, 
 
 def _runner(cases: tuple[str, ...]):
     def run(context: Context) -> Result:
-        return rvsm_table(rvsm_settings(context, cases), context.data_home, n_jobs=context.n_jobs)
+        return rvsm_table(
+            rvsm_settings(context, cases), context.data_home, n_jobs=context.n_jobs,
+            on_record=context.on_result,
+        )
 
     run.__doc__ = f"Run :func:`rvsm_table` on {', '.join(cases)} at the sizes of ``context``."
     return run

@@ -563,6 +563,8 @@ def run(context: Context) -> Result:
         for name in budget.datasets:
             for seed in range(n_seeds):
                 records.append(run_one(name, seed, budget, Path(context.data_home), context.n_jobs))
+                if context.on_result is not None:  # the harness's partial results file
+                    context.on_result(records[-1])
     summary = summarize(records)
     n_points = len(ParameterGrid(gdc_param_grid(budget)))
     caps = gdc_epoch_caps(budget)
