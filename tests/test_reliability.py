@@ -780,3 +780,13 @@ if given is not None:
 
         check()
         assert_same_outputs(_outputs(est, X0), before)
+
+
+def test_torch_lazy_imports_happen_with_skconvex_not_mid_fit():
+    """Ctrl-C in the first fit must not cut off torch's lazy import of torch._dynamo."""
+    import subprocess
+    import sys
+
+    code = "import sys, skconvex; print('torch._dynamo' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"

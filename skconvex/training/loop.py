@@ -28,6 +28,14 @@ import torch
 from torch import Tensor, nn
 
 from ..nn.masks import apply_masks_, mask_gradients_, masked_parameters
+try:
+    # torch imports torch._dynamo lazily, at the first optimizer step (about 1 s). A
+    # Ctrl-C during that import leaves torch half-imported and breaks every later
+    # fit in the process; imported with the loop, it cannot be cut off mid-fit.
+    import torch._dynamo  # noqa: F401
+except ImportError:  # pragma: no cover - builds of torch without dynamo
+    pass
+
 from .callbacks import (
     HOOKS,
     BestWeights,
