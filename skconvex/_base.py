@@ -392,7 +392,8 @@ class NeuralNetMixin:
         it through small hooks: ``_make_strategy``, ``_holdout_fraction``,
         ``_init_module``, ``_monitors``, ``_max_epochs`` and ``_record_history``.
         """
-        with keep_fitted_state_on_error(self):
+        continues = hasattr(self, "module_") and (incremental or getattr(self, "warm_start", False))
+        with keep_fitted_state_on_error(self, in_place=continues):
             return self._fit_in_place(
                 X, y, sample_weight, X_val, y_val, sample_weight_val,
                 callbacks=callbacks, incremental=incremental, classes=classes,

@@ -24,12 +24,13 @@ _MUTABLE = ("module_", "_optimizer_", "_strategy_")
 
 
 @contextmanager
-def keep_fitted_state_on_error(estimator) -> Iterator[None]:
+def keep_fitted_state_on_error(estimator, in_place: bool = True) -> Iterator[None]:
     """Run a fit; on any exception restore every attribute the fit may have changed.
 
     The estimator's ``__dict__`` is copied (shallow: a fit replaces fitted arrays,
     it does not edit them) and ``module_``, the optimizer and the strategy, which a
-    continued fit trains in place, are deep-copied together. On an exception,
+    continued fit trains in place, are deep-copied together (only with ``in_place``:
+    a fit from scratch builds new ones and leaves the old ones untouched). On an exception,
     KeyboardInterrupt included, the copy becomes the estimator again: a first fit
     that fails leaves an unfitted estimator, a refit leaves the previous model,
     predictions and pickles included.
@@ -48,7 +49,9 @@ def keep_fitted_state_on_error(estimator) -> Iterator[None]:
     {'coef_': 1}
     """
     saved = dict(vars(estimator))
-    live = {k: saved[k] for k in _MUTABLE if k in saved}
+    # A fresh fit builds new objects: only a continued one (``in_place``) trains the
+    # fitted module and optimizer in place, and needs them copied.
+    live = {k: saved[k] for k in _MUTABLE if k in saved} if in_place else {}
     backup = copy.deepcopy(live) if live else {}
     try:
         yield

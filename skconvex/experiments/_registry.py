@@ -121,6 +121,26 @@ class Context:
         return quick if (self.quick or self.tiny) else full
 
 
+def collect(results: Iterable, on_record: Callable | None = None, record=lambda r: r) -> list:
+    """``list(results)``, handing ``record(r)`` of each to ``on_record`` as it comes in.
+
+    For experiments that run their own joblib generator: each finished task reaches
+    the harness's partial results file (``Context.on_result``) at once.
+
+    Examples
+    --------
+    >>> seen = []
+    >>> collect(iter([1, 2]), seen.append, record=lambda r: r * 10), seen
+    ([1, 2], [10, 20])
+    """
+    out = []
+    for result in results:
+        out.append(result)
+        if on_record is not None:
+            on_record(record(result))
+    return out
+
+
 def _is_int(value) -> bool:
     return isinstance(value, Integral) and not isinstance(value, bool)
 

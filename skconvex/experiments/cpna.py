@@ -55,7 +55,7 @@ from .._cpna import CPNAClassifier
 from ..datasets import load_uci, make_xor
 from ..nn.masks import get_masks
 from ..training.callbacks import Callback
-from ._registry import Context, Experiment, Result, register
+from ._registry import Context, Experiment, Result, collect, register
 from ._report import md_table
 
 # Nothing here is public API: the experiments are run through the registry and
@@ -384,13 +384,9 @@ def uci_table(
     """
     s = dict(settings)
     names = s.get("datasets") or list(_UCI)
-    records = []
-    for record in Parallel(n_jobs=n_jobs, verbose=verbose, return_as="generator")(
+    records = collect(Parallel(n_jobs=n_jobs, verbose=verbose, return_as="generator")(
         delayed(_uci_task)(name, _UCI[name], str(data_home), s) for name in names
-    ):
-        records.append(record)
-        if on_record is not None:  # the harness's partial results file
-            on_record(record)
+    ), on_record)
     rows, summary = [], {}
     for record in records:
         name, cfg = record["dataset"], _UCI[record["dataset"]]

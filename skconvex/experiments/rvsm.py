@@ -54,7 +54,7 @@ from sklearn.model_selection import train_test_split
 
 from .._rvsm import RVSMClassifier
 from ..nn.masks import prunable_parameters
-from ._registry import Context, Experiment, Result, register
+from ._registry import Context, Experiment, Result, collect, register
 from ._report import md_table
 
 # Nothing here is public API: the experiments are run through the registry and
@@ -387,23 +387,16 @@ def rvsm_table(settings: Mapping, data_home: str | PathLike[str] | None = None, 
     # Longest tasks first so the workers finish together.
     jobs = [(c, seed, m) for c in reversed(cases) for seed in range(s["seeds"][c])
             for m in ["dense", *_SPLITTING]]
-    out = []
-    for r, est in Parallel(n_jobs=n_jobs, verbose=verbose, return_as="generator")(
+    out = collect(Parallel(n_jobs=n_jobs, verbose=verbose, return_as="generator")(
         delayed(_fit_task)(c, seed, m, s) for c, seed, m in jobs
-    ):
-        out.append((r, est))
-        if on_record is not None:  # the harness's partial results file
-            on_record(r)
+    ), on_record, record=lambda pair: pair[0])
     records = [r for r, _ in out]
     dense = {(r["case"], r["seed"]): est for r, est in out if est is not None}
     targets = [(r["case"], r["seed"], r["method"], r["sparsity"])
                for r in records if r["method"].startswith("RVSM-")]
-    for r in Parallel(n_jobs=n_jobs, verbose=verbose, return_as="generator")(
+    records += collect(Parallel(n_jobs=n_jobs, verbose=verbose, return_as="generator")(
         delayed(_magnitude_task)(c, seed, p, t, dense[c, seed], s) for c, seed, p, t in targets
-    ):
-        records.append(r)
-        if on_record is not None:
-            on_record(r)
+    ), on_record)
     rows, summary = summarize(records)
     table = md_table(["case", "method", "accuracy (u) %", "accuracy (w) %", "zeros %", "seeds",
                       "paper (CIFAR-10): accuracy %, zeros %"], rows)
